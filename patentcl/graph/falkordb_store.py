@@ -1,0 +1,105 @@
+"""FalkorDB engine: the embedded default, or a FalkorDB server the user runs (falkor://host:port)."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any, Mapping
+
+import redis
+from falkordb import FalkorDB
+from falkordb.edge import Edge
+from falkordb.node import Node
+from falkordb.path import Path as GraphPath
+
+from patentcl.catalogue import Catalogue, Query
+from patentcl.errors import GraphUnavailableError, QueryError
+from patentcl.graph.store import GraphStore, Row
+
+# Schema statements that found their index or constraint already in place (a migration
+# interrupted half-way and run again) are not errors.
+_ALREADY_THERE = ("already indexed", "already exists", "constraint already")
+
+
+def _plain(value: Any) -> Any:
+    """Graph values as plain Python: nodes and relationships become their property maps."""
+    if isinstance(value, (Node, Edge)):
+        return dict(value.properties)
+    if isinstance(value, GraphPath):
+        return [_plain(n) for n in value.nodes()]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class FalkorDBStore(GraphStore):
+    engine = "falkordb"
+
+    def __init__(
+        self,
+        *,
+        graph_name: str,
+        password: str | None,
+        unix_socket: str | None = None,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        ssl: bool = False,
+        catalogue: Catalogue | None = None,
+    ):
+        super().__init__(catalogue)
+        self.address = f"unix://{unix_socket}" if unix_socket else f"{host}:{port}"
+        self.database = graph_name
+        try:
+            if unix_socket:
+                self._db = FalkorDB(unix_socket_path=unix_socket, password=password)
+            else:
+                self._db = FalkorDB(host=host, port=port, password=password, ssl=ssl)
+            self._db.connection.ping()
+        except redis.AuthenticationError as exc:
+            raise GraphUnavailableError(f"FalkorDB at {self.address} refused the password (FALKORDB_PASSWORD)") from exc
+        except redis.ConnectionError as exc:
+            raise GraphUnavailableError(f"cannot reach FalkorDB at {self.address}: {exc}") from exc
+        self._graph = self._db.select_graph(graph_name)
+
+    def _execute(self, text: str, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
+        try:
+            run = self._graph.query if write else self._graph.ro_query
+            result = run(text, dict(params))
+        except redis.ResponseError as exc:
+            if not write and "empty key" in str(exc):
+                return []  # the graph has never been written to: no rows, not an error
+            raise self._error(exc, source) from exc
+        except redis.ConnectionError as exc:
+            raise GraphUnavailableError(f"lost the connection to FalkorDB at {self.address}: {exc}") from exc
+        names = [column[1] for column in result.header]
+        return [{name: _plain(value) for name, value in zip(names, row)} for row in result.result_set]
+
+    def _execute_schema(self, statement: str, source: Query) -> None:
+        # FalkorDB creates unique constraints through a command, not Cypher; migrations write it
+        # as `GRAPH.CONSTRAINT CREATE UNIQUE NODE Label PROPERTIES 1 prop` and we add the graph key.
+        try:
+            if statement.upper().startswith("GRAPH.CONSTRAINT"):
+                command, action, *rest = shlex.split(statement.rstrip(";"))
+                self._db.connection.execute_command(command, action, self.database, *rest)
+            else:
+                self._graph.query(statement)
+        except redis.ResponseError as exc:
+            if not any(marker in str(exc).lower() for marker in _ALREADY_THERE):
+                raise self._error(exc, source) from exc
+
+    def _error(self, exc: Exception, source: Query | None) -> QueryError:
+        if source is None:
+            return QueryError(str(exc), engine="FalkorDB")
+        return QueryError(str(exc), query=source.ref, path=str(source.path), engine="FalkorDB")
+
+    def engine_version(self) -> str:
+        for module in self._db.connection.module_list():
+            name = module.get(b"name", module.get("name"))
+            if name in (b"graph", "graph"):
+                ver = int(module.get(b"ver", module.get("ver")))
+                return f"FalkorDB {ver // 10000}.{ver // 100 % 100}.{ver % 100}"
+        return "FalkorDB (unknown version)"
+
+    def close(self) -> None:
+        self._db.connection.close()

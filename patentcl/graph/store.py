@@ -1,0 +1,157 @@
+"""The one way patentcl talks to a graph: a small interface with two engines.
+
+Engines implement three primitives (`_execute`, `_execute_schema`, `engine_version`); everything
+else (catalogue lookup, parameter checks, batched writes with progress, migrations, counts) is
+written once here. Nothing outside `falkordb_store.py` and `neo4j_store.py` imports a driver.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from itertools import islice
+from typing import Any, Iterable, Iterator, Mapping
+
+from patentcl.catalogue import Catalogue, Query
+from patentcl.errors import CatalogueError
+from patentcl.progress import progress_bar
+
+Row = dict[str, Any]
+
+
+@dataclass
+class EngineInfo:
+    engine: str
+    version: str
+    address: str
+    database: str
+    labels: dict[str, int] = field(default_factory=dict)
+    relationships: dict[str, int] = field(default_factory=dict)
+    migrations: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class WriteStats:
+    rows: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+class GraphStore(ABC):
+    """A graph that runs catalogue queries. Use as a context manager, or call `close()`."""
+
+    engine: str  # "falkordb" | "neo4j": also the catalogue dialect
+    address: str
+    database: str
+
+    def __init__(self, catalogue: Catalogue | None = None):
+        self.catalogue = catalogue or Catalogue()
+
+    # -- engine primitives ------------------------------------------------------------------
+    @abstractmethod
+    def _execute(self, text: str, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
+        """Runs one statement; raises QueryError naming `source` (file, query) and the engine's message."""
+
+    @abstractmethod
+    def _execute_schema(self, statement: str, source: Query) -> None:
+        """Runs one schema statement of a migration; must tolerate 'already exists'."""
+
+    @abstractmethod
+    def engine_version(self) -> str: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- queries ------------------------------------------------------------------------------
+    def query(self, name: str, version: int | None = None) -> Query:
+        """The catalogue query `name` (newest version by default) in this engine's dialect."""
+        return self.catalogue.get(name, version, self.engine)
+
+    def run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> Iterator[Row]:
+        """Runs a catalogue query now and returns an iterator over its rows as dicts."""
+        query = self.query(query) if isinstance(query, str) else query
+        params = dict(params or {})
+        query.check_params(params)
+        return iter(self._execute(query.text, params, write=query.mode == "write", source=query))
+
+    def run_text(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = True) -> list[Row]:
+        """Ad-hoc Cypher (the `patentcl cypher` command); pipelines use catalogue queries."""
+        return self._execute(cypher, dict(params or {}), write=write, source=None)
+
+    def write_batches(
+        self,
+        query: Query | str,
+        rows: Iterable[Row],
+        *,
+        batch_size: int = 5000,
+        params: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        total: int | None = None,
+    ) -> WriteStats:
+        """Writes `rows` through a query that UNWINDs `$rows`, one transaction per batch."""
+        query = self.query(query) if isinstance(query, str) else query
+        stats = WriteStats()
+        start = time.perf_counter()
+        rows = iter(rows)
+        with progress_bar(description, total) as advance:
+            while batch := list(islice(rows, batch_size)):
+                self.run(query, {**(params or {}), "rows": batch})
+                stats.rows += len(batch)
+                stats.batches += 1
+                advance(len(batch))
+        stats.seconds = time.perf_counter() - start
+        return stats
+
+    # -- schema -------------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Applies pending schema migrations in order; returns the names applied now.
+
+        Each applied migration is recorded in the graph with its hash, so a second run changes
+        nothing, and editing an applied migration is an error (write a new one instead).
+        """
+        applied = {r["id"]: r["sha256"] for r in self.run("migrations_applied")}
+        done: list[str] = []
+        for migration in self.catalogue.migrations(self.engine):
+            if migration.name in applied:
+                if applied[migration.name] != migration.sha256:
+                    raise CatalogueError(
+                        f"{migration.path} was changed after it was applied to this graph; "
+                        "add a new migration instead of editing an applied one"
+                    )
+                continue
+            for statement in migration.statements():
+                self._execute_schema(statement, migration)
+            self.run("record_migration", {
+                "id": migration.name,
+                "version": migration.version,
+                "sha256": migration.sha256,
+                "applied_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            })
+            done.append(migration.name)
+        return done
+
+    def describe(self) -> EngineInfo:
+        return EngineInfo(
+            engine=self.engine,
+            version=self.engine_version(),
+            address=self.address,
+            database=self.database,
+            labels={r["label"]: int(r["count"]) for r in self.run("label_counts")},
+            relationships={r["type"]: int(r["count"]) for r in self.run("relationship_counts")},
+            migrations=[r["id"] for r in self.run("migrations_applied")],
+        )
