@@ -1,0 +1,1 @@
+"""Loaders: PatentsView bulk files and patent CSV exports into the graph."""

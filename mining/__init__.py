@@ -1,0 +1,1 @@
+"""Mining: versioned Cypher strategies that mine hard-negative triplets."""

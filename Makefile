@@ -1,0 +1,37 @@
+# The two set-up commands of the README: `make quickstart` (the main job, end to end, on the
+# embedded graph) and `make test` (Cypher lint + the test suite). Both build .venv first.
+PYTHON ?= python3
+# torch is installed on its own, first: pinned here so pip takes the local CPU wheel on the dev
+# machines instead of resolving a newer build with several GB of CUDA packages.
+TORCH ?= torch==2.13.0
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv quickstart test lint pytest clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+quickstart: $(STAMP)
+	$(BIN)/patentcl quickstart
+
+test: lint pytest
+
+lint: .ci/node_modules/.package-lock.json
+	node .ci/lint_cypher.mjs cypher
+
+.ci/node_modules/.package-lock.json: .ci/package-lock.json
+	cd .ci && npm ci --no-audit --no-fund --loglevel=error
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .ci/node_modules

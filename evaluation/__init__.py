@@ -1,0 +1,1 @@
+"""Side-by-side model evaluation: CPC prediction, triplet accuracy, retrieval, figures."""

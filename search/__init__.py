@@ -1,0 +1,1 @@
+"""Similarity lookup and CPC suggestion through the graph's vector index."""

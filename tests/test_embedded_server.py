@@ -1,0 +1,157 @@
+"""The embedded FalkorDB server's life cycle, durability and locking, against the real binary."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from patentcl.config import Settings
+from patentcl.graph import open_store
+from patentcl.graph.embedded import EmbeddedServer
+
+
+def _count_patents(settings: Settings) -> int:
+    with open_store(settings) as store:
+        return store.run_text("MATCH (p:Patent) RETURN count(p) AS n")[0]["n"]
+
+
+def _add_patent(settings: Settings, patent_id: str) -> None:
+    with open_store(settings) as store:
+        store.run_text("MERGE (p:Patent {id: $id})", {"id": patent_id})
+
+
+def _helper(code: str) -> subprocess.Popen[str]:
+    """A separate patentcl process (what a user's second terminal would be)."""
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE, text=True)
+
+
+def test_start_status_stop(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path / "graph")
+    assert not server.status().running
+    address = server.start(pinned=True)
+    status = server.status()
+    assert status.running and status.pinned and status.pid
+    assert address.unix_socket and Path(address.unix_socket).exists()
+    assert server.stop() is True
+    assert not server.status().running
+    assert server.stop() is False
+
+
+def test_secrets_are_private_and_listener_is_local(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path / "graph")
+    server.start()
+    try:
+        for name in ("password", "redis.conf"):
+            mode = stat.S_IMODE((tmp_path / "graph" / name).stat().st_mode)
+            assert mode == 0o600, f"{name} has mode {oct(mode)}"
+        conf = (tmp_path / "graph" / "redis.conf").read_text()
+        assert "port 0" in conf and "bind 127.0.0.1" in conf
+        assert "bolt" not in conf.lower()
+        cmdline = Path(f"/proc/{server.status().pid}/cmdline").read_bytes()
+        assert server._password().encode() not in cmdline
+    finally:
+        server.stop()
+
+
+def test_auto_started_server_stops_after_the_command(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    _add_patent(settings, "US1")
+    assert not EmbeddedServer(settings.graph_dir).status().running
+    assert _count_patents(settings) == 1  # and the data survived the stop
+
+
+def test_pinned_server_stays_up_between_commands(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    server = EmbeddedServer(settings.graph_dir)
+    pid = server.start(pinned=True) and server.status().pid
+    try:
+        _add_patent(settings, "US1")
+        assert server.status().pid == pid
+    finally:
+        server.stop()
+
+
+def test_data_survives_kill_9_of_patentcl_and_of_the_server(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    child = _helper(f"""
+        import time
+        from pathlib import Path
+        from patentcl.config import Settings
+        from patentcl.graph import open_store
+        with open_store(Settings(home=Path({str(tmp_path)!r}))) as store:
+            store.run_text("UNWIND range(1, 500) AS i MERGE (:Patent {{id: 'US' + toString(i)}})")
+            print("written", flush=True)
+            time.sleep(60)
+    """)
+    assert child.stdout.readline().strip() == "written"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+
+    server = EmbeddedServer(settings.graph_dir)
+    orphan = server.status()
+    assert orphan.running, "the server must outlive a crash of the patentcl process"
+    assert orphan.users == []  # the dead process's lease is recognised as gone
+    assert _count_patents(settings) == 500  # adopted, and stopped again after that command
+    assert not server.status().running
+
+    server.start()
+    time.sleep(1.5)  # appendfsync everysec
+    pid = server.status().pid
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)  # our child: reap it, as the crashed server is gone
+    assert _count_patents(settings) == 500  # stale pid file recovered, data replayed from the AOF
+
+
+def test_stale_pid_file_is_recovered(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path / "graph")
+    server.start()
+    server.stop()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (tmp_path / "graph" / "server.json").write_text(json.dumps({"pid": gone.pid, "unix_socket": "x"}))
+    server.start()
+    try:
+        status = server.status()
+        assert status.running and status.pid != gone.pid
+    finally:
+        server.stop()
+
+
+def test_two_processes_share_one_server(tmp_path: Path) -> None:
+    code = f"""
+        import json, time
+        from pathlib import Path
+        from patentcl.config import Settings
+        from patentcl.graph import open_store
+        home = Path({str(tmp_path)!r})
+        with open_store(Settings(home=home)) as store:
+            store.run_text("MERGE (:Patent {{id: 'shared'}})")
+            print(json.loads((home / 'graph' / 'server.json').read_text())['pid'], flush=True)
+            time.sleep(2)
+    """
+    first, second = _helper(code), _helper(code)
+    pids = {first.stdout.readline().strip(), second.stdout.readline().strip()}
+    assert first.wait() == 0 and second.wait() == 0
+    assert len(pids) == 1, f"two servers were started on one data folder: {pids}"
+    assert _count_patents(Settings(home=tmp_path)) == 1
+    assert not EmbeddedServer(tmp_path / "graph").status().running
+
+
+def test_unique_constraint_holds_after_restart(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    _add_patent(settings, "US1")
+    with open_store(settings) as store:
+        from patentcl.errors import QueryError
+
+        with pytest.raises(QueryError, match="(?i)unique|constraint"):
+            store.run_text("CREATE (:Patent {id: 'US1'})")
+        assert store.migrate() == []
