@@ -13,17 +13,23 @@
 //       catalogue   NAME.vN[.neo4j|.falkordb].cypher   name = NAME, version = N
 //       migrations  schema/NNN_desc[.neo4j|.falkordb].cypher
 //                   name = NNN_desc (stem without dialect), version = int(NNN)
-//     `// param $x: ...` lines declare the query parameters.
+//     `// param $x: ...` lines declare the query parameters. The header is the
+//     run of `//` lines at the top of the file; it ends at the first other line.
 //   * Neo4j dialect (all files except *.falkordb.cypher, which get the header
-//     check only): the file is split into statements on `;` at end of line
-//     (the same rule the runtime uses), and every statement is linted with
-//     lintCypherQuery() as Cypher 5 (Neo4j 5.26 LTS). Declared parameters are
+//     and a lexical $param check only): the file is split into statements on
+//     `;` at end of line, optionally followed by a `//` comment (the runtime's
+//     rule; the terminator is dropped as the runtime does), and every statement
+//     is linted with lintCypherQuery() as Cypher 5 (Neo4j 5.26 LTS), with
+//     console commands (`:param`) disabled. Declared parameters are
 //     passed in dbSchema.parameters, so an undeclared `$x` is an error.
 //     Procedure and function names/signatures are checked against the
 //     Neo4j 5 + APOC + GDS catalogue bundled with the package
 //     (testData.mockSchema); `--no-catalog` turns that off.
 //   * a catalogue query (not a migration) must be exactly one statement;
-//     a `CYPHER 25` prefix is rejected (Neo4j 5.26 only runs Cypher 5).
+//     a `CYPHER 25` prefix is rejected (Neo4j 5.26 only runs Cypher 5);
+//     `mode:` is read or write; no two files define the same query version
+//     (or migration number) for the same dialect.
+//   File-name, header and statement-splitting rules mirror patentcl/catalogue.py.
 //
 // Any error-severity diagnostic fails (exit 1); warnings are printed only.
 // Output: `file:line:col: error|warning: message`, lines/cols 1-based and
@@ -36,11 +42,18 @@ import * as ls from '@neo4j-cypher/language-support';
 const SEVERITY_ERROR = 1; // vscode-languageserver DiagnosticSeverity.Error
 const CYPHER_VERSION = 'CYPHER 5'; // Neo4j 5.26 LTS understands Cypher 5 only
 
-const CATALOGUE_RE = /^(?<name>[^.]+)\.v(?<version>\d+)(?:\.(?<dialect>neo4j|falkordb))?\.cypher$/;
-const MIGRATION_RE = /^(?<stem>(?<version>\d+)_[^.]+)(?:\.(?<dialect>neo4j|falkordb))?\.cypher$/;
-const HEADER_KEY_RE = /^\/\/\s*(?<key>[A-Za-z_][\w-]*)\s*:\s*(?<value>.*?)\s*$/;
+// The same rules as patentcl/catalogue.py (keep them in step).
+const CATALOGUE_RE = /^(?<name>[a-z][a-z0-9_]*)\.v(?<version>\d+)(?:\.(?<dialect>neo4j|falkordb))?\.cypher$/;
+const MIGRATION_RE = /^(?<stem>(?<version>\d{3})_[a-z][a-z0-9_]*)(?:\.(?<dialect>neo4j|falkordb))?\.cypher$/;
+const HEADER_KEY_RE = /^\/\/\s*(?<key>name|version|mode|returns)\s*:\s*(?<value>.*?)\s*$/;
 const PARAM_LINE_RE = /^\/\/\s*param\b/;
 const PARAM_DECL_RE = /^\/\/\s*param\s+\$(?<name>[A-Za-z_][A-Za-z0-9_]*)\s*:/;
+// A statement ends with `;` at the end of a line, optionally followed by a `//` comment.
+const STATEMENT_END_RE = /;[ \t]*(?:\/\/.*)?$/;
+// Strings, quoted names and comments, blanked before looking for $parameters (FalkorDB files).
+const STRINGS_AND_COMMENTS_RE = /'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`]*`|\/\/[^\n]*|\/\*[\s\S]*?\*\//g;
+const PARAMETER_RE = /\$([A-Za-z_][A-Za-z0-9_]*)/g;
+const MODES = new Set(['read', 'write']);
 
 // ---------------------------------------------------------------- arguments
 const args = process.argv.slice(2);
@@ -93,13 +106,12 @@ function report(file, line, col, severity, message) {
   diagnostics.push({ file, line, col, severity, message });
 }
 
-/** Leading `//` comment block (blank lines allowed) -> header info. */
+/** Leading `//` comment lines (the header ends at the first other line, blank included). */
 function parseHeader(lines, file) {
   const keys = new Map(); // key -> {value, line}
   const params = new Map(); // name -> line
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i].trim();
-    if (raw === '') continue;
     if (!raw.startsWith('//')) break;
     if (PARAM_LINE_RE.test(raw)) {
       const m = PARAM_DECL_RE.exec(raw);
@@ -113,31 +125,36 @@ function parseHeader(lines, file) {
       continue;
     }
     const m = HEADER_KEY_RE.exec(raw);
-    if (m && !keys.has(m.groups.key)) keys.set(m.groups.key, { value: m.groups.value, line: i + 1 });
+    if (m) keys.set(m.groups.key, { value: m.groups.value, line: i + 1 }); // last one wins, as in catalogue.py
   }
   return { keys, params };
+}
+
+/** Migrations live directly in <root>/schema/. */
+function isMigration(path) {
+  return relative(root, dirname(path)).split(sep).join('/') === 'schema';
 }
 
 /** Expected name/version (and kind) from the file path, or null if unrecognised. */
 function expectedIdentity(path) {
   const base = basename(path);
-  const inSchemaDir = basename(dirname(path)) === 'schema';
+  const inSchemaDir = isMigration(path);
   if (inSchemaDir) {
     const m = MIGRATION_RE.exec(base);
     if (!m) return null;
-    return { kind: 'migration', name: m.groups.stem, version: parseInt(m.groups.version, 10), dialect: m.groups.dialect };
+    return { kind: 'migration', name: m.groups.stem, version: parseInt(m.groups.version, 10), dialect: m.groups.dialect ?? 'portable' };
   }
   const m = CATALOGUE_RE.exec(base);
   if (!m) return null;
-  return { kind: 'query', name: m.groups.name, version: parseInt(m.groups.version, 10), dialect: m.groups.dialect };
+  return { kind: 'query', name: m.groups.name, version: parseInt(m.groups.version, 10), dialect: m.groups.dialect ?? 'portable' };
 }
 
 function checkHeader(file, path, header) {
   const want = expectedIdentity(path);
   if (!want) {
-    const hint = basename(dirname(path)) === 'schema'
-      ? 'NNN_description[.neo4j|.falkordb].cypher'
-      : 'NAME.vN[.neo4j|.falkordb].cypher';
+    const hint = isMigration(path)
+      ? 'NNN_description[.neo4j|.falkordb].cypher (NNN three digits; lower-case a-z, 0-9, _)'
+      : 'name.vN[.neo4j|.falkordb].cypher (lower-case a-z, 0-9, _)';
     report(file, 1, 1, SEVERITY_ERROR, `file name does not follow the convention ${hint}`);
     return null;
   }
@@ -153,6 +170,10 @@ function checkHeader(file, path, header) {
   } else if (!/^\d+$/.test(version.value) || parseInt(version.value, 10) !== want.version) {
     report(file, version.line, 1, SEVERITY_ERROR, `header version '${version.value}' does not match the file name (expected ${want.version})`);
   }
+  const mode = header.keys.get('mode');
+  if (mode && !MODES.has(mode.value)) {
+    report(file, mode.line, 1, SEVERITY_ERROR, `header mode must be read or write, not '${mode.value}'`);
+  }
   return want;
 }
 
@@ -162,17 +183,21 @@ function isBlank(text) {
 }
 
 /**
- * Split on `;` at end of line (the runtime's rule). Returns chunks with the
- * 0-based line where each starts; the `;` stays with its statement.
+ * Split on `;` at end of line (optionally followed by a `//` comment): the rule
+ * of Query.statements() in patentcl/catalogue.py. Like the runtime, the
+ * terminator (`;` and that comment) is dropped; it is blanked with spaces so
+ * columns stay right. Returns chunks with the 0-based line where each starts.
  */
 function splitStatements(text) {
   const lines = text.split('\n');
   const chunks = [];
   let start = 0;
   let buf = [];
-  lines.forEach((line, i) => {
-    buf.push(line);
-    if (/;\s*$/.test(line.replace(/\r$/, ''))) {
+  lines.forEach((rawLine, i) => {
+    const line = rawLine.replace(/\r$/, '');
+    const end = STATEMENT_END_RE.exec(line);
+    buf.push(end ? line.slice(0, end.index) + ' '.repeat(line.length - end.index) : line);
+    if (end) {
       chunks.push({ startLine: start, text: buf.join('\n') });
       buf = [];
       start = i + 1;
@@ -199,6 +224,7 @@ if (useCatalog && !(catalog?.procedures && catalog?.functions)) {
 }
 
 const files = findCypherFiles(root);
+const identities = new Map(); // "query name vN (dialect)" / "migration N (dialect)" -> first file
 let lintedNeo4j = 0;
 let headerOnly = 0;
 
@@ -210,9 +236,34 @@ for (const path of files) {
   const header = parseHeader(lines, file);
   const ident = checkHeader(file, path, header);
 
+  if (ident) {
+    const key = `${ident.kind} ${ident.kind === 'migration' ? ident.version : `${ident.name} v${ident.version}`} (${ident.dialect})`;
+    if (identities.has(key)) {
+      report(file, 1, 1, SEVERITY_ERROR, `${identities.get(key)} already defines ${key}`);
+    } else {
+      identities.set(key, file);
+    }
+  }
+
   if (path.endsWith('.falkordb.cypher')) {
+    // FalkorDB dialect: Neo4j's front end does not apply. Check the header's
+    // params lexically, the way patentcl/catalogue.py does.
     headerOnly++;
-    continue; // FalkorDB dialect: Neo4j's front end does not apply
+    const code = text.replace(STRINGS_AND_COMMENTS_RE, (m) => m.replace(/[^\n]/g, ' '));
+    const used = new Set();
+    for (const m of code.matchAll(PARAMETER_RE)) {
+      used.add(m[1]);
+      if (!header.params.has(m[1])) {
+        const before = code.slice(0, m.index);
+        const line = before.split('\n').length;
+        const col = m.index - before.lastIndexOf('\n');
+        report(file, line, col, SEVERITY_ERROR, `Parameter $${m[1]} is not declared in the header (// param $${m[1]}: ...)`);
+      }
+    }
+    for (const [p, line] of header.params) {
+      if (!used.has(p)) report(file, line, 1, 2, `parameter $${p} is declared in the header but not used`);
+    }
+    continue;
   }
   lintedNeo4j++;
 
