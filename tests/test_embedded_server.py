@@ -155,3 +155,13 @@ def test_unique_constraint_holds_after_restart(tmp_path: Path) -> None:
         with pytest.raises(QueryError, match="(?i)unique|constraint"):
             store.run_text("CREATE (:Patent {id: 'US1'})")
         assert store.migrate() == []
+
+
+def test_stop_compacts_the_append_only_file(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    with open_store(settings) as store:
+        store.run_text("UNWIND range(1, 3000) AS i MERGE (:Patent {id: 'US' + toString(i)})")
+    aof = settings.graph_dir / "appendonlydir"
+    replayed = sum(p.stat().st_size for p in aof.glob("*.incr.aof"))
+    assert replayed < 1024, f"{replayed} bytes of writes would be replayed at the next start"
+    assert _count_patents(settings) == 3000

@@ -1,0 +1,201 @@
+"""`patentcl export admin-import`: the graph as CSV files for `neo4j-admin database import full`.
+
+The fast path for a first full-scale Neo4j load: the input files are converted directly, with
+the same parsing, validation, filters, rejects and CPC hierarchy as `patentcl load`, so the
+files hold the graph a load would build, without first loading 150 million citations through
+Cypher. (Reading an already loaded graph back would need that load first.)
+
+Relationships stream straight to their CSV files. Patent nodes must be complete in one row,
+but PatentsView ships abstracts in a separate table, so patents are staged in an SQLite file
+on disk (merging duplicate ids the way the graph load does: a later non-empty value wins) and
+written out at the end; CPC nodes are few and stay in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import shlex
+import sqlite3
+from pathlib import Path
+from typing import Any, Sequence
+
+from patentcl.errors import PatentclError
+from patentcl.loaders.cpc import SECTION, SECTION_TITLES, parse_cpc
+from patentcl.loaders.idset import IdSet
+from patentcl.loaders.rejects import RejectLog
+from patentcl.loaders.runner import LoadReport, Runner, Step, check_inputs
+
+Row = dict[str, Any]
+PATENT_PROPERTIES = ("id", "number", "title", "abstract", "date", "type", "kind", "num_claims", "country", "source")
+FILES = {
+    "patents": ("patents.csv", ["id:ID(Patent)", "number", "title", "abstract", "date", "type", "kind",
+                                "num_claims:int", "country", "source"]),
+    "cpc": ("cpc.csv", ["code:ID(CPC)", "level", "title"]),
+    "child_of": ("cpc_child_of.csv", [":START_ID(CPC)", ":END_ID(CPC)"]),
+    "classified_as": ("classified_as.csv", [":START_ID(Patent)", ":END_ID(CPC)", "sequence:int", "type"]),
+    "cites": ("cites.csv", [":START_ID(Patent)", ":END_ID(Patent)", "sequence:int", "date", "category"]),
+}
+_STAGING = "patents-staging.sqlite"
+
+
+def import_command(outdir: Path, database: str = "neo4j", *, prefix: str | None = None) -> str:
+    """The neo4j-admin command line for the files in `outdir` (paths under `prefix` if given)."""
+    where = prefix or str(outdir.resolve())
+    name = {key: f"{where}/{file}" for key, (file, _) in FILES.items()}
+    parts = [
+        "neo4j-admin", "database", "import", "full", database,
+        f"--nodes=Patent={name['patents']}", f"--nodes=CPC={name['cpc']}",
+        f"--relationships=CHILD_OF={name['child_of']}",
+        f"--relationships=CLASSIFIED_AS={name['classified_as']}",
+        f"--relationships=CITES={name['cites']}",
+        "--multiline-fields=true", "--overwrite-destination=true",
+    ]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+class AdminImportSink:
+    """The loader's sink interface, writing neo4j-admin CSV files instead of the graph."""
+
+    def __init__(self, outdir: Path, known: IdSet):
+        outdir.mkdir(parents=True, exist_ok=True)
+        self.outdir = outdir
+        self.known = known  # patents kept: citations to other patents are skipped (or stubbed)
+        self._handles = {key: open(outdir / file, "w", encoding="utf-8", newline="") for key, (file, _) in FILES.items()
+                         if key in ("classified_as", "cites")}
+        self._writers = {key: csv.writer(handle) for key, handle in self._handles.items()}
+        for key, writer in self._writers.items():
+            writer.writerow(FILES[key][1])
+        self.rows = {"classified_as": 0, "cites": 0}
+        self._cpc: dict[str, Row] = {}
+        staging = outdir / _STAGING
+        staging.unlink(missing_ok=True)
+        # created here, used by the loader's writer thread, finished here again: never concurrently
+        self._db = sqlite3.connect(staging, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        columns = ", ".join(f"{p} {'INTEGER' if p == 'num_claims' else 'TEXT'}" for p in PATENT_PROPERTIES[1:])
+        self._db.execute(f"CREATE TABLE patent (id TEXT PRIMARY KEY, {columns})")
+        merged = ", ".join(f"{p} = coalesce(excluded.{p}, {p})" for p in PATENT_PROPERTIES[1:])
+        self._upsert = (f"INSERT INTO patent VALUES ({', '.join('?' * len(PATENT_PROPERTIES))}) "
+                        f"ON CONFLICT(id) DO UPDATE SET {merged}")
+        self._stub = f"INSERT INTO patent VALUES ({', '.join('?' * len(PATENT_PROPERTIES))}) ON CONFLICT(id) DO NOTHING"
+
+    # -- the sink interface ---------------------------------------------------------------------
+    def patents(self, rows: list[Row]) -> int:
+        self._db.executemany(self._upsert, ([row.get(p) for p in PATENT_PROPERTIES] for row in rows))
+        return len(rows)
+
+    def abstracts(self, rows: list[Row]) -> int:
+        before = self._db.total_changes
+        self._db.executemany("UPDATE patent SET abstract = ? WHERE id = ?", ((r["abstract"], r["id"]) for r in rows))
+        return self._db.total_changes - before
+
+    def classifications(self, groups: list[Row]) -> int:
+        write = self._writers["classified_as"].writerow
+        written = 0
+        for group in groups:
+            for item in group["cpc"]:
+                self._add_cpc(item["code"])
+                write((group["id"], item["code"], item.get("sequence"), item.get("type")))
+                written += 1
+        self.rows["classified_as"] += written
+        return written
+
+    def citations(self, groups: list[Row]) -> int:
+        write = self._writers["cites"].writerow
+        written = 0
+        for group in groups:
+            for item in group["cites"]:
+                cited = item["id"]
+                if cited not in self.known:
+                    stub = item.get("stub")
+                    if stub is None:
+                        continue  # the graph load's MATCH finds no such patent either
+                    self._db.execute(self._stub, [cited if p == "id" else stub.get(p) for p in PATENT_PROPERTIES])
+                write((group["id"], cited, item.get("sequence"), item.get("date"), item.get("category")))
+                written += 1
+        self.rows["cites"] += written
+        return written
+
+    def cpc_titles(self, rows: list[Row]) -> int:
+        written = 0
+        for row in rows:
+            node = self._cpc.get(row["code"])
+            if node is not None:
+                node["title"] = row["title"]
+                written += 1
+        return written
+
+    # -- nodes ----------------------------------------------------------------------------------
+    def _add_cpc(self, code: str) -> None:
+        if code in self._cpc:
+            return
+        for node in parse_cpc(code).lineage():
+            if node.code not in self._cpc:
+                self._cpc[node.code] = {"code": node.code, "level": node.level, "parent": node.parent,
+                                        "title": SECTION_TITLES[node.code] if node.level == SECTION else None}
+
+    def finish(self) -> dict[str, int]:
+        """Writes the node files and closes everything; returns rows per file."""
+        for handle in self._handles.values():
+            handle.close()
+        counts = dict(self.rows)
+        with open(self.outdir / FILES["patents"][0], "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(FILES["patents"][1])
+            counts["patents"] = 0
+            for row in self._db.execute(f"SELECT {', '.join(PATENT_PROPERTIES)} FROM patent ORDER BY rowid"):
+                writer.writerow(row)
+                counts["patents"] += 1
+        self._db.close()
+        (self.outdir / _STAGING).unlink(missing_ok=True)
+        nodes = sorted(self._cpc.values(), key=lambda n: n["code"])
+        with open(self.outdir / FILES["cpc"][0], "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(FILES["cpc"][1])
+            writer.writerows((n["code"], n["level"], n["title"]) for n in nodes)
+        with open(self.outdir / FILES["child_of"][0], "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(FILES["child_of"][1])
+            writer.writerows((n["code"], n["parent"]) for n in nodes if n["parent"])
+        counts["cpc"] = len(nodes)
+        counts["child_of"] = sum(1 for n in nodes if n["parent"])
+        return counts
+
+
+def export_admin_import(outdir: Path, source: Any, *, extra_steps: Sequence[Step] = (),
+                        batch_size: int = 5000, rejects_path: Path | None = None,
+                        database: str = "neo4j") -> tuple[LoadReport, dict[str, int]]:
+    """Converts `source` into neo4j-admin files in `outdir`; also writes `import.sh` there."""
+    if outdir.exists() and any(p.name not in {f for f, _ in FILES.values()} | {"import.sh", _STAGING, "rejects.tsv"}
+                               for p in outdir.iterdir()):
+        raise PatentclError(f"{outdir} holds other files; give an empty or new folder")
+    steps = source.steps() + list(extra_steps)
+    check_inputs(steps)
+    report = LoadReport(rejects_path=rejects_path or outdir / "rejects.tsv")
+    outdir.mkdir(parents=True, exist_ok=True)
+    rejects = RejectLog(report.rejects_path)
+    try:
+        source.prepare()
+        sink = AdminImportSink(outdir, source.kept)
+        Runner(sink, None, rejects, batch_size=batch_size).run(steps, report)
+        counts = sink.finish()
+    finally:
+        rejects.close()
+    script = outdir / "import.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        "# Import into a stopped Neo4j 5 (neo4j-admin replaces the database), then start Neo4j and\n"
+        "# run `PATENTCL_GRAPH=bolt://localhost:7687 patentcl info` to create patentcl's constraints\n"
+        "# and indexes (migrations).\n"
+        "#\n"
+        "# With the docker-compose.yml of patentcl (from the repository folder):\n"
+        "#   docker compose stop neo4j\n"
+        f"#   docker compose run --rm --no-deps -v \"{outdir.resolve()}:/import/patentcl:ro\" neo4j \\\n"
+        f"#     {import_command(outdir, database, prefix='/import/patentcl')}\n"
+        "#   docker compose start neo4j\n"
+        "set -e\n"
+        f"{import_command(outdir, database)}\n"
+    )
+    script.chmod(0o755)
+    return report, counts

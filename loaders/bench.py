@@ -1,0 +1,140 @@
+"""`patentcl bench load`: load throughput into a fresh embedded graph, with figures to quote.
+
+Each data set is loaded by a child process (so its peak memory is its own) into a new project
+folder with a new embedded FalkorDB server, after the schema migrations (the range indexes
+must exist before the writes). Printed per data set: wall seconds of the load (server start
+excluded, shown separately), parse seconds (reader thread) and write seconds (writer thread;
+the two overlap), patents/s and edges/s of the write queries themselves, CPU seconds of the
+loader process and of the graph server, and the loader's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from patentcl.config import Settings
+
+FIXTURE_SCRIPT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "make_patentsview.py"
+
+
+def _server_cpu_seconds(settings: Settings) -> float | None:
+    """utime + stime of the embedded server process (Linux /proc), or None elsewhere."""
+    from patentcl.graph.embedded import EmbeddedServer
+
+    pid = EmbeddedServer(settings.graph_dir).status().pid
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(kind: str, inputs: list[str], batch_size: int, home: str, result: Any) -> None:
+    """Runs in a child process: one load into a fresh embedded graph under `home`."""
+    from patentcl.graph import open_store
+    from patentcl.graph.embedded import EmbeddedServer
+    from patentcl.loaders.csv_export import CsvSource
+    from patentcl.loaders.filters import LoadFilter
+    from patentcl.loaders.load import run_load
+    from patentcl.loaders.patentsview import Options, PatentsViewSource
+
+    settings = Settings(home=Path(home), batch_size=batch_size)
+    server = EmbeddedServer(settings.graph_dir)
+    started = time.perf_counter()
+    server.start(pinned=True)
+    try:
+        with open_store(settings) as store:  # applies the migrations: indexes before writes
+            startup = time.perf_counter() - started
+            if kind == "csv":
+                source: Any = CsvSource([Path(p) for p in inputs], LoadFilter(types=None))
+            else:
+                source = PatentsViewSource(Path(inputs[0]), LoadFilter(), Options())
+            server_before = _server_cpu_seconds(settings)
+            cpu_before = time.process_time()
+            report = run_load(store, settings, source, batch_size=batch_size)
+            cpu = time.process_time() - cpu_before
+            server_cpu = _server_cpu_seconds(settings)
+            graph = store.describe()
+    finally:
+        server.stop()
+    result.update({
+        "startup_s": startup,
+        "wall_s": report.seconds,
+        "parse_s": sum(s.parse_seconds for s in report.steps),
+        "write_s": sum(s.write_seconds for s in report.steps),
+        "client_cpu_s": cpu,
+        "server_cpu_s": (server_cpu - server_before) if server_cpu is not None and server_before is not None else None,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "queries": {name: {"rows": int(rows), "seconds": seconds} for name, (rows, seconds) in report.write_stats.items()},
+        "labels": graph.labels,
+        "relationships": graph.relationships,
+        "rejected": report.rejected,
+    })
+
+
+def measure(kind: str, inputs: list[Path], batch_size: int) -> dict[str, Any]:
+    """One data set, loaded by a fresh child process into a fresh graph."""
+    with tempfile.TemporaryDirectory(prefix="patentcl-bench-") as home, multiprocessing.Manager() as manager:
+        result = manager.dict()
+        child = multiprocessing.get_context("spawn").Process(
+            target=_measure, args=(kind, [str(p) for p in inputs], batch_size, home, result))
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            raise RuntimeError(f"the benchmark load of {kind} failed (exit code {child.exitcode})")
+        return dict(result)
+
+
+def generate_fixture(outdir: Path, patents: int, seed: int = 7) -> Path:
+    """A PatentsView fixture written by tests/fixtures/make_patentsview.py (deterministic)."""
+    if not FIXTURE_SCRIPT.is_file():
+        raise FileNotFoundError(f"{FIXTURE_SCRIPT} is needed to generate a PatentsView fixture")
+    subprocess.run([sys.executable, str(FIXTURE_SCRIPT), "--out", str(outdir), "--patents", str(patents),
+                    "--seed", str(seed)], check=True, stderr=subprocess.DEVNULL)
+    return outdir
+
+
+def figures(result: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers. Rates are rows over the wall time of their write queries (writer
+    thread: building the parameters, sending, the server's work); totals are wall seconds."""
+    queries = result["queries"]
+
+    def rate(name: str) -> float | None:
+        q = queries.get(name)
+        return q["rows"] / q["seconds"] if q and q["seconds"] else None
+
+    return {
+        "patents": result["labels"].get("Patent", 0),
+        "classification_edges": result["relationships"].get("CLASSIFIED_AS", 0),
+        "citation_edges": result["relationships"].get("CITES", 0),
+        "total_s": result["wall_s"],
+        "parse_s": result["parse_s"],
+        "write_s": result["write_s"],
+        "patents_per_s": rate("load_patents"),
+        "classification_edges_per_s": rate("load_classifications"),
+        "citation_rows_per_s": rate("load_citations"),  # rows sent; those citing unloaded patents included
+        "cpc_nodes_per_s": rate("load_cpc_nodes"),
+        "client_cpu_s": result["client_cpu_s"],
+        "server_cpu_s": result["server_cpu_s"],
+        "peak_rss_mb": result["peak_rss_mb"],
+        "server_start_s": result["startup_s"],
+    }
+
+
+def describe_machine() -> str:
+    load = os.getloadavg()
+    return (f"{os.cpu_count()} CPUs, load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}, "
+            f"Python {sys.version.split()[0]}")
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=1, default=str)

@@ -1,0 +1,232 @@
+"""Patent CSV exports: `publication_number,title,abstract,cpc_codes` (Google Patents style).
+
+`cpc_codes` is a list literal (`"['G06N3/084', 'G06F16/2255']"`, JSON strings, or JSON objects
+with a `code` key as BigQuery exports them) or a separated string (`G06N3/084; G06F16/2255`).
+Other columns are ignored, except an optional date column (`publication_date`, `grant_date`
+or `date`; ISO or YYYYMMDD) that date filters use.
+
+Ids stay as written (`US11532378B2`); the country, the number (`11532378`, shared with the
+PatentsView id) and the kind code come from the publication number. The same patent in several
+rows or files is one node whose classifications are the union of its rows' codes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from patentcl.loaders.cpc import CpcError, parse_cpc
+from patentcl.loaders.filters import BadValue, LoadFilter, Sampler, parse_date
+from patentcl.loaders.idset import IdSet
+from patentcl.loaders.runner import Rejected, Row, Step
+from patentcl.loaders.tables import InputError, open_table
+from patentcl.progress import progress_bar
+
+COLUMNS = ("publication_number", "title", "abstract", "cpc_codes")
+DATE_COLUMNS = ("publication_date", "grant_date", "date")
+_PUBLICATION = re.compile(r"^([A-Z]{2})(.*?\d.*?)([A-Z]\d?)?$")
+_SEPARATORS = re.compile(r"[;,|]")
+# US kind codes (WIPO ST.16) that tell the document type.
+_US_TYPES = {"A": "utility", "B1": "utility", "B2": "utility", "A1": "application", "A2": "application",
+             "A9": "application", "S": "design", "S1": "design", "E": "reissue", "E1": "reissue",
+             "P2": "plant", "P3": "plant", "H": "statutory invention registration"}
+
+
+def split_publication_number(publication: str) -> tuple[str | None, str, str | None]:
+    """`US11532378B2` -> ("US", "11532378", "B2"); an id of another shape is its own number."""
+    match = _PUBLICATION.match(publication)
+    if match is None:
+        return None, publication, None
+    return match[1], match[2], match[3]
+
+
+def _quoted_items(inner: str) -> list[str]:
+    """Items of a Python or JSON list of quoted strings (CPC codes hold no commas or quotes)."""
+    items = []
+    for item in inner.split(","):
+        item = item.strip()
+        if len(item) < 2 or item[0] not in "'\"" or item[-1] != item[0]:
+            raise BadValue(f"cpc_codes: {item[:40]!r} in {inner[:80]!r} is not a quoted code")
+        items.append(item[1:-1])
+    return items
+
+
+_NORMALISED: dict[str, str] = {}  # code as written -> normalised code (there are few distinct codes)
+
+
+def parse_code_list(text: str) -> list[str]:
+    """The normalised CPC codes of a `cpc_codes` cell, in order, without repeats."""
+    text = text.strip()
+    if text.startswith("["):
+        if not text.endswith("]"):
+            raise BadValue("cpc_codes: unterminated list")
+        inner = text[1:-1].strip()
+        if not inner:
+            return []
+        if inner.startswith("{"):
+            try:
+                items = [item["code"] for item in json.loads(text)]
+            except (ValueError, TypeError, KeyError):
+                raise BadValue("cpc_codes: not a JSON list of objects with a code") from None
+        else:
+            items = _quoted_items(inner)
+    else:
+        items = [item for item in _SEPARATORS.split(text) if item.strip()]
+    codes: dict[str, None] = {}
+    for item in items:
+        code = _NORMALISED.get(item)
+        if code is None:
+            try:
+                code = parse_cpc(item).code
+            except CpcError as exc:
+                raise BadValue(f"cpc_codes: {exc}") from None
+            if len(_NORMALISED) < 1_000_000:
+                _NORMALISED[item] = code
+        codes[code] = None
+    return list(codes)
+
+
+def _csv_date(text: str) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) == 8 and text.isdigit():  # BigQuery's publication_date is an integer 20200107
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    return parse_date(text)
+
+
+class CsvSource:
+    """The steps of a CSV load: one per file, sharing which codes each patent already has."""
+
+    keep_external_citations = False  # CSV exports have no citations
+
+    def __init__(self, files: list[Path], load_filter: LoadFilter):
+        if not files:
+            raise InputError("no CSV files given")
+        self.files = files
+        self.filter = load_filter
+        self.date_columns: dict[Path, str | None] = {}
+        for path in files:
+            with open_table(path, ",") as table:
+                table.require(COLUMNS)
+                self.date_columns[path] = next((c for c in DATE_COLUMNS if c in table.columns), None)
+        undated = [p.name for p, column in self.date_columns.items() if column is None]
+        if load_filter.has_dates and undated:
+            raise InputError(
+                f"--from/--to need dates, and {', '.join(undated)} has no date column "
+                f"({', '.join(DATE_COLUMNS)}); Google Patents CSV exports have none: drop the date filter"
+            )
+        # patent id -> [hash of the properties last written, codes written]: rows repeat across files
+        self.seen: dict[str, list] = {}
+        self.kept = IdSet()
+        self.selection: IdSet | None = None
+
+    def definition(self) -> dict[str, Any]:
+        return {"source": "csv", "filter": self.filter.describe()}
+
+    def steps(self) -> list[Step]:
+        return [CsvStep(self, path, i) for i, path in enumerate(self.files)]
+
+    def prepare(self) -> None:
+        if not self.filter.sample:
+            return
+        sampler = Sampler(self.filter.sample, self.filter.seed)
+        for step in self.steps():
+            with step.open() as table, progress_bar(f"{step.path.name} (sample)") as advance:
+                for n, record in enumerate(table.records(), 1):
+                    if n % 65536 == 0:
+                        advance(65536)
+                    if record.fields is None or len(record.fields) != step.width:
+                        continue
+                    try:
+                        patent_id, row = step.parse(record.fields)
+                    except Rejected:
+                        continue
+                    if step.keeps(row):
+                        sampler.offer(patent_id)
+        self.selection = sampler.chosen()
+
+
+class CsvStep(Step):
+    delimiter = ","
+    columns = COLUMNS
+
+    def __init__(self, source: CsvSource, path: Path, index: int):
+        self.source = source
+        self.path = path
+        self.name = f"{index}:{path.name}"
+        self.origin = f"csv:{path.name}"
+        self.date_column = source.date_columns[path]
+
+    def parse(self, fields: list[str]) -> tuple[str, Row]:
+        """The patent's id and properties, with its codes under `cpc`; raises Rejected."""
+        at = self.at
+        patent_id = fields[at["publication_number"]].strip()
+        if not patent_id:
+            raise Rejected("publication_number", "publication_number is empty")
+        try:
+            codes = parse_code_list(fields[at["cpc_codes"]])
+        except BadValue as exc:
+            raise Rejected("cpc_codes", str(exc)) from None
+        day = None
+        if self.date_column:
+            try:
+                day = _csv_date(fields[at[self.date_column]])
+            except BadValue as exc:
+                raise Rejected(self.date_column, f"{self.date_column} {exc}") from None
+        country, number, kind = split_publication_number(patent_id)
+        row = {
+            "id": patent_id,
+            "number": number,
+            "title": fields[at["title"]].strip().replace("\x00", "") or None,
+            "abstract": fields[at["abstract"]].strip().replace("\x00", "") or None,
+            "date": day,
+            "type": _US_TYPES.get(kind or "") if country == "US" else None,
+            "kind": kind,
+            "country": country,
+            "source": self.origin,
+            "cpc": codes,
+        }
+        return patent_id, row
+
+    def keeps(self, row: Row) -> bool:
+        flt = self.source.filter
+        if not flt.keeps(row["type"], row["date"]):
+            return False
+        return not flt.cpc_prefixes or any(code.startswith(flt.cpc_prefixes) for code in row["cpc"])
+
+    def handle(self, fields: list[str], counts: Counter) -> Row | str:
+        patent_id, row = self.parse(fields)
+        if not self.keeps(row):
+            return "skipped"
+        selection = self.source.selection
+        if selection is not None and patent_id not in selection:
+            return "skipped"
+        codes = row.pop("cpc")
+        patent = {k: v for k, v in row.items() if v is not None}
+        # the same patent in another file with the same properties is not written again (its
+        # source stays the first file); different properties are written (later rows win)
+        fingerprint = hash(tuple(item for item in patent.items() if item[0] != "source"))
+        seen = self.source.seen.get(patent_id)
+        if seen is None:
+            self.source.kept.add(patent_id)
+            seen = self.source.seen[patent_id] = [fingerprint, set()]
+        else:
+            counts["duplicate"] += 1
+            if seen[0] == fingerprint:
+                patent = None  # the same row again: only codes not written yet go out
+            seen[0] = fingerprint
+        had = seen[1]
+        start = len(had)
+        new = [c for c in codes if c not in had]
+        had.update(new)
+        return {"patent": patent, "cpc": {"id": patent_id, "cpc": [
+            {"code": c, "sequence": start + i} for i, c in enumerate(new)]}}
+
+    def write(self, sink: Any, rows: list[Row]) -> dict[str, int]:
+        loaded = sink.patents([r["patent"] for r in rows if r["patent"] is not None])
+        edges = sink.classifications([r["cpc"] for r in rows if r["cpc"]["cpc"]])
+        return {"loaded": loaded, "classifications": edges}

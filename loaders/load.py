@@ -1,0 +1,87 @@
+"""A load from start to end: check inputs, restore or start a checkpoint, select, write, report.
+
+Everything that can be wrong with the inputs (missing files, missing columns, a date filter on
+undated CSV files) is found before the first write. The checkpoint is removed when the load
+completes, so `--resume` after a complete load starts a fresh (idempotent) one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+from patentcl.config import Settings
+from patentcl.graph import GraphStore
+from patentcl.loaders.checkpoint import Checkpoint, input_fingerprint, load_key
+from patentcl.loaders.graph_sink import GraphSink
+from patentcl.loaders.rejects import RejectLog
+from patentcl.loaders.runner import LoadReport, Runner, Step, check_inputs
+
+
+class Source(Protocol):
+    """What a load reads: PatentsViewSource or CsvSource."""
+
+    keep_external_citations: bool  # cited patents not in the graph become id-only nodes
+
+    def steps(self) -> list[Step]: ...
+    def prepare(self) -> None: ...
+    def definition(self) -> dict[str, Any]: ...
+
+
+def default_rejects_path(settings: Settings, definition: dict[str, Any]) -> Path:
+    return settings.home / "rejects" / f"load-{load_key(definition)}.tsv"
+
+
+def graph_identity(settings: Settings) -> dict[str, str]:
+    """Which graph a checkpoint belongs to (a checkpoint never resumes into another graph)."""
+    database = settings.neo4j_database if settings.engine == "neo4j" else settings.graph_name
+    return {"graph": settings.graph, "database": database}
+
+
+def load_definition(source: Source, steps: list[Step], settings: Settings) -> dict[str, Any]:
+    return {
+        **source.definition(),
+        "inputs": input_fingerprint([step.path for step in steps]),
+        "target": graph_identity(settings),
+    }
+
+
+def run_load(
+    store: GraphStore,
+    settings: Settings,
+    source: Source,
+    *,
+    extra_steps: Sequence[Step] = (),
+    batch_size: int | None = None,
+    resume: bool = False,
+    rejects_path: Path | None = None,
+) -> LoadReport:
+    """Loads `source` into `store`; resumable when `resume` and a checkpoint of the same load exists."""
+    steps = source.steps() + list(extra_steps)
+    check_inputs(steps)
+    definition = load_definition(source, steps, settings)
+    checkpoint = Checkpoint.for_load(settings.home, definition)
+    report = LoadReport()
+    if resume:
+        report.resumed = checkpoint.restore()
+        if not report.resumed:
+            report.notes.append("no checkpoint of this load to resume: started from the beginning")
+    elif checkpoint.exists():
+        report.notes.append("an interrupted run of this load had a checkpoint: started over (--resume continues one)")
+    report.rejects_path = rejects_path or default_rejects_path(settings, definition)
+    rejects = RejectLog(report.rejects_path, resume_at=checkpoint.rejects_bytes if report.resumed else None)
+    try:
+        source.prepare()
+        sink = GraphSink(store, keep_external_citations=source.keep_external_citations)
+        report.provenance = sink.provenance()
+        runner = Runner(sink, checkpoint, rejects, batch_size=batch_size or settings.batch_size)
+        runner.run(steps, report)
+        report.write_stats = dict(sink.stats)
+    finally:
+        rejects.close()
+    checkpoint.delete()
+    if not report.rejected:
+        report.rejects_path.unlink(missing_ok=True)
+    if not report.total("loaded") and report.steps:
+        report.notes.append("no patent passed the filters (check --type, --from/--to, --cpc)")
+    return report

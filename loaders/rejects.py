@@ -1,0 +1,57 @@
+"""The rejects file: every input row the loader refused, with file, line, field and reason.
+
+A tab-separated file with a header row. It is flushed and fsynced before each checkpoint, and
+the checkpoint records its size, so a resumed run truncates it to that size and appends: rows
+rejected after the last checkpoint are not listed twice.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HEADER = "file\tline\tfield\treason\n"
+
+
+def _clean(text: str) -> str:
+    """One line, no tabs: control characters are shown escaped (csv errors quote a tab)."""
+    return " ".join(str(text).replace("\t", "\\t").replace("\n", "\\n").split())
+
+
+class RejectLog:
+    """Appends rejected rows to a TSV file; counts them."""
+
+    def __init__(self, path: Path, *, resume_at: int | None = None):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if resume_at is not None and path.exists() and path.stat().st_size >= resume_at > 0:
+            self._file = open(path, "r+b")
+            self._file.truncate(resume_at)
+            self._file.seek(resume_at)
+        else:
+            self._file = open(path, "wb")
+            self._file.write(HEADER.encode())
+        self.count = 0
+
+    def add(self, file: str, line: int, field: str, reason: str) -> None:
+        self._file.write(f"{_clean(file)}\t{line}\t{_clean(field)}\t{_clean(reason)}\n".encode())
+        self.count += 1
+
+    def mark(self) -> int:
+        """Hands what was added to the OS; returns the file size to record in a checkpoint."""
+        self._file.flush()
+        return self._file.tell()
+
+    def sync(self) -> None:
+        """Makes what was handed to the OS durable (called by the writer before a checkpoint)."""
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def read_rejects(path: Path) -> list[dict[str, str]]:
+    """The rejects file as dicts (for summaries and tests)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        return [dict(zip(header, line.rstrip("\n").split("\t"))) for line in f if line.strip()]

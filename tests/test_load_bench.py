@@ -1,0 +1,28 @@
+"""`patentcl bench load` runs a real load into a fresh embedded graph and prints its figures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import SAMPLE_CSV
+from patentcl.cli import main
+
+
+def test_bench_load_reports_figures_for_a_fresh_graph(tmp_path: Path) -> None:
+    shutil.copy(SAMPLE_CSV, tmp_path / "sample.csv")
+    result = CliRunner().invoke(main, ["bench", "load", "--csv-dir", str(tmp_path), "--batch-size", "1000", "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    (figures,) = report["results"].values()
+    assert figures["patents"] == 3000 and figures["classification_edges"] > 30_000
+    assert figures["patents_per_s"] > 0 and figures["classification_edges_per_s"] > 0
+    # parsing and writing overlap (two threads); each fits inside the wall time of the load
+    assert 0 < figures["parse_s"] and 0 < figures["write_s"]
+    assert figures["total_s"] >= max(figures["parse_s"], figures["write_s"]) * 0.99
+    assert figures["peak_rss_mb"] > 10 and figures["server_cpu_s"] > 0
+    assert "CPUs, load average" in report["machine"]
