@@ -1,0 +1,12 @@
+// name: index_patent_main_groups
+// version: 1
+// mode: write
+// returns: patents (number of patents indexed)
+// Patent.main_groups = the codes of the CPC main groups the patent is classified under (a
+// main-group code is its own main group). A hard-negative candidate must share no main group
+// with its anchor; with the list on the node that test is one list comparison per candidate
+// instead of a walk up the hierarchy from each of its codes.
+MATCH (p:Patent)-[:CLASSIFIED_AS]->(:CPC)-[:CHILD_OF*0..3]->(g:CPC {level: 'main_group'})
+WITH p, collect(DISTINCT g.code) AS groups
+SET p.main_groups = groups
+RETURN count(p) AS patents
