@@ -220,3 +220,26 @@ def run() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks that print figures (quote them with the command and the machine)."""
+
+
+# Each pipeline stage owns its commands in its own folder (they use the helpers above, hence
+# the imports at the end).
+from patentcl.evaluation.cli import evaluate  # noqa: E402
+from patentcl.loaders.cli import bench_load, export, load  # noqa: E402
+from patentcl.mining.cli import bench_mine_command, mine_command  # noqa: E402
+from patentcl.quickstart import quickstart  # noqa: E402
+from patentcl.search.cli import bench_similar, calibrate_cpc, similar, suggest_cpc  # noqa: E402
+from patentcl.trainer.cli import bench_commands, embed_command, train_command  # noqa: E402
+from patentcl.trainer.onnx_cli import bench_onnx, export_onnx  # noqa: E402
+
+for _command in (load, export, mine_command, train_command, embed_command, export_onnx, similar, suggest_cpc,
+                 calibrate_cpc, evaluate, quickstart):
+    main.add_command(_command)
+for _command in (bench_load, bench_mine_command, *bench_commands, bench_similar, bench_onnx):
+    bench.add_command(_command)

@@ -1,0 +1,206 @@
+"""`patentcl similar`: the patents nearest to a patent or a text, within graph limits.
+
+The vector index only knows vectors: it returns the n nearest and the graph filters (CPC prefix,
+same subclass, citations, dates) run afterwards, so asking it for k leaves fewer than k when a
+filter rejects some. The lookup therefore over-fetches, adaptively:
+
+1. ask the index for `fetch = max(overfetch * k, k + 1)` candidates and filter them;
+2. if fewer than k survive, estimate the filter's pass rate from the survivors and ask again
+   for enough candidates (at least twice as many);
+3. when the fetch that would be needed exceeds `exact_share` of the graph's vectors, or nothing
+   survives twice, or the whole index was fetched, the filter is selective: switch to an exact
+   scan over the filtered candidates (`similar_patents_exact`), the true k nearest among them.
+
+Every answer holds k patents when k pass the filters, nearest first, scored by cosine similarity
+(1 = same direction) on both engines. Both queries are catalogue files (`cypher/search/`), so the
+lookup can be pasted into Neo4j Browser with the same parameters and gives the same rows.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Sequence
+
+import numpy as np
+
+from patentcl.catalogue import Query
+from patentcl.errors import PatentclError, QueryError
+from patentcl.graph import GraphStore
+from patentcl.trainer.vector_index import index_info
+
+INDEX_QUERY = "similar_patents"
+EXACT_QUERY = "similar_patents_exact"
+INDEX_WAIT_S = 120.0
+_READY = ("OPERATIONAL", "ONLINE")
+_CPC_PREFIX = re.compile(r"^[A-HY](\d{0,2}|\d{2}[A-Z](\d{1,4}(/\d*)?)?)$")
+
+
+class SearchError(PatentclError):
+    """A lookup cannot run: unknown patent, no vector, bad filter."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Graph limits on the results; the defaults limit nothing."""
+
+    cpc: tuple[str, ...] = ()
+    same_subclass: bool = False
+    exclude_cited: bool = False
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def __post_init__(self) -> None:
+        for prefix in self.cpc:
+            if not _CPC_PREFIX.match(prefix):
+                raise SearchError(f"--cpc {prefix!r} is not a CPC code or prefix (e.g. G06N, G06N3/, G06F16/2455)")
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    raise SearchError(f"--{name.replace('_', '-')} {value!r} is not a date YYYY-MM-DD") from None
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise SearchError(f"--date-from {self.date_from} is after --date-to {self.date_to}")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.cpc or self.same_subclass or self.exclude_cited or self.date_from or self.date_to)
+
+    @property
+    def needs_anchor(self) -> list[str]:
+        return [name for name, on in (("--same-subclass", self.same_subclass), ("--exclude-cited", self.exclude_cited)) if on]
+
+    def params(self) -> dict[str, Any]:
+        return {"cpc": list(self.cpc), "same_subclass": self.same_subclass, "exclude_cited": self.exclude_cited,
+                "date_from": self.date_from, "date_to": self.date_to}
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str | None
+    date: str | None
+    similarity: float
+    codes: list[str]
+    shared_codes: list[str]
+
+
+@dataclass
+class Lookup:
+    """The answer, with how it was found (for --json, benchmarks and the report)."""
+
+    hits: list[Hit]
+    method: str  # "index" | "exact"
+    rounds: int  # index queries run (0: exact scan only)
+    fetched: int  # candidates the last index query asked for
+    query: dict[str, Any]  # provenance of the catalogue query that produced the hits
+    params: dict[str, Any] = field(default_factory=dict)  # its parameters (vector left out)
+    anchor: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"hits": [asdict(h) for h in self.hits], "method": self.method, "rounds": self.rounds,
+                "fetched": self.fetched, "query": self.query, "params": self.params, "anchor": self.anchor}
+
+
+def find_patent(store: GraphStore, key: str) -> dict[str, Any]:
+    """The patent a user names by id or by number; an error says why none (or several) fit."""
+    key = key.strip()
+    rows = list(store.run("lookup_patent", {"key": key}))
+    if not rows and key.upper() != key:
+        rows = list(store.run("lookup_patent", {"key": key.upper()}))
+    if not rows:
+        raise SearchError(f"no patent {key!r} in the graph (give Patent.id as loaded, e.g. US11532378B2, or its number)")
+    if len(rows) > 1:
+        raise SearchError(f"{key!r} names {len(rows)} patents ({', '.join(r['id'] for r in rows)}): give the id")
+    return rows[0]
+
+
+def similar(store: GraphStore, *, patent: str | None = None, vector: np.ndarray | Sequence[float] | None = None,
+            k: int = 10, filters: Filters = Filters(), exact: bool = False, overfetch: int = 4,
+            exact_share: float = 0.05) -> Lookup:
+    """The k patents nearest to `patent` (an id or number) or to `vector`, that pass `filters`.
+
+    `exact` skips the index (the exact scan is the reference for the index's recall);
+    `overfetch` is the first round's candidates per result; `exact_share` is the share of the
+    graph's vectors beyond which an index fetch is judged no cheaper than the exact scan (above 1:
+    never judged so)."""
+    if (patent is None) == (vector is None):
+        raise SearchError("give a patent id or a query vector (exactly one)")
+    if k < 1:
+        raise SearchError("k must be at least 1")
+    anchor = None
+    if patent is not None:
+        anchor = find_patent(store, patent)
+        if not anchor["has_vector"]:
+            raise SearchError(f"patent {anchor['id']} has no embedding yet: run `patentcl embed --model DIR` first")
+    elif filters.needs_anchor:
+        raise SearchError(f"{' and '.join(filters.needs_anchor)} compare with a query patent: give a patent id, not a text")
+    params: dict[str, Any] = {
+        "id": anchor["id"] if anchor else None,
+        "vector": None if vector is None else np.asarray(vector, dtype=np.float32),
+        "k": k, **filters.params(),
+    }
+    shown = {key: value for key, value in params.items() if key != "vector"}
+    if exact:
+        return _exact(store, params, shown, anchor, rounds=0, fetched=0)
+
+    fetch = max(overfetch * k, k + 1) if filters.active else k + (1 if anchor else 0)
+    total: int | None = None
+    rounds = 0
+    empty_rounds = 0
+    query = store.query(INDEX_QUERY)
+    while True:
+        rows = _index_rows(store, query, {**params, "fetch": fetch})
+        rounds += 1
+        if len(rows) >= k or not filters.active:
+            return Lookup(_hits(rows), "index", rounds, fetch, query.provenance(), {**shown, "fetch": fetch}, anchor)
+        total = _vector_count(store) if total is None else total
+        empty_rounds += not rows
+        if fetch >= total or empty_rounds >= 2:
+            break
+        # The survivors estimate the filter's pass rate; ask for half as much again to be safe.
+        needed = 2 * fetch if not rows else math.ceil(1.5 * k * fetch / len(rows))
+        if needed > exact_share * total:
+            break
+        fetch = min(max(needed, 2 * fetch), total)
+    return _exact(store, params, shown, anchor, rounds=rounds, fetched=fetch)
+
+
+def _index_rows(store: GraphStore, query: Query, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Runs the index query; a missing index is the user's to fix, one still being built (FalkorDB
+    rebuilds indexes in the background after a restart) is waited for."""
+    try:
+        return list(store.run(query, params))
+    except QueryError:
+        info = index_info(store)
+        if info is None:
+            raise SearchError("the graph has no vector index: run `patentcl embed --model DIR` first") from None
+        if str(info.get("status", "")).upper() in _READY:
+            raise
+    deadline = time.monotonic() + INDEX_WAIT_S
+    while str((index_info(store) or {}).get("status", "")).upper() not in _READY:
+        if time.monotonic() > deadline:
+            raise SearchError(f"the vector index is still being built after {INDEX_WAIT_S:.0f} s; try again shortly")
+        time.sleep(0.1)
+    return list(store.run(query, params))
+
+
+def _exact(store: GraphStore, params: dict[str, Any], shown: dict[str, Any], anchor: dict[str, Any] | None, *,
+           rounds: int, fetched: int) -> Lookup:
+    query = store.query(EXACT_QUERY)
+    rows = list(store.run(query, params))
+    return Lookup(_hits(rows), "exact", rounds, fetched, query.provenance(), shown, anchor)
+
+
+def _hits(rows: list[dict[str, Any]]) -> list[Hit]:
+    return [Hit(r["id"], r["title"], r["date"], float(r["similarity"]), list(r["codes"] or []),
+                list(r["shared_codes"] or [])) for r in rows]
+
+
+def _vector_count(store: GraphStore) -> int:
+    return sum(int(r["patents"]) for r in store.run("embedding_model_counts"))

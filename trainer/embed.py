@@ -1,0 +1,175 @@
+"""`patentcl embed`: encode patents, write their vectors to the graph, build the vector index.
+
+Only patents without a vector from this model are encoded (`patent_ids_needing_vectors`), and
+each write stores the vector and the model id together, so an interrupted run loses at most the
+batch in flight and a rerun writes nothing twice. Encoding (GPU or CPU) and graph writes overlap:
+a writer thread stores batch n while batch n+1 is encoded.
+
+One model's vectors at a time: if the graph holds vectors of another model, or a vector index of
+another dimension, nothing is written unless `reembed` is set; then the index is dropped first (no
+search mixes two models) and rebuilt once every patent carries the new model's vector.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from itertools import islice
+from typing import Any, Iterator
+
+import numpy as np
+
+from patentcl.errors import PatentclError
+from patentcl.graph import GraphStore
+from patentcl.progress import progress_bar
+from patentcl.trainer.encode import EmbeddingModel
+from patentcl.trainer.vector_index import IndexSettings, build_index, drop_index, index_info
+
+_QUEUED_BATCHES = 2  # encoded batches waiting for the writer: enough to hide a slow write
+
+
+class ModelMismatchError(PatentclError):
+    """The graph holds vectors or an index from another model; re-embedding must be asked for."""
+
+
+@dataclass
+class EmbedResult:
+    model: str
+    encoded: int
+    skipped: int
+    seconds: float
+    encode_seconds: float
+    write_seconds: float
+    index_seconds: float | None
+    index: dict[str, Any] | None
+
+    @property
+    def patents_per_second(self) -> float:
+        return self.encoded / self.seconds if self.seconds else 0.0
+
+    @property
+    def vectors_per_second_written(self) -> float:
+        return self.encoded / self.write_seconds if self.write_seconds else 0.0
+
+
+def embed_patents(store: GraphStore, model: EmbeddingModel, *, index: IndexSettings = IndexSettings(),
+                  batch_size: int = 256, encode_batch_size: int = 64, reembed: bool = False,
+                  limit: int | None = None, progress: bool = True) -> EmbedResult:
+    """Encodes the patents that lack this model's vector, writes them, and (re)builds the index.
+    `limit` stops after that many patents (for benchmarks); the index is then left as it was."""
+    index.check()
+    if batch_size < 1 or encode_batch_size < 1:
+        raise PatentclError("--batch-size and --encode-batch-size must be at least 1")
+    started = time.perf_counter()
+    _check_one_model(store, model, reembed)
+    all_ids = [row["id"] for row in store.run("patent_ids_needing_vectors", {"model": model.id})]
+    ids = all_ids[:limit] if limit is not None else all_ids
+    writer = _Writer(store, model.id)
+    encode_seconds = 0.0
+    with progress_bar(f"embedding with {model.id}" if progress else None, total=len(ids)) as advance:
+        writer.on_written = advance
+        writer.start()
+        try:
+            for batch in _chunks(ids, batch_size):
+                rows = list(store.run("patent_texts", {"ids": batch}))
+                t0 = time.perf_counter()
+                vectors = model.encode(model.texts(rows), batch_size=encode_batch_size)
+                encode_seconds += time.perf_counter() - t0
+                writer.put([{"id": r["id"], "vector": v} for r, v in zip(rows, vectors)])
+        finally:
+            writer.close()  # writes what was encoded, also on Ctrl-C, then re-raises a writer error
+
+    index_seconds = None
+    complete = limit is None or len(ids) == len(all_ids)
+    info = index_info(store)
+    if complete and (info is None or int(info["dimension"]) != model.dimension
+                     or not index.matches(info, store.engine)):
+        index_seconds = build_index(store, model.dimension, index)
+        info = index_info(store)
+    if complete:
+        store.run("record_embedding_model", {"id": model.id, "props": _model_props(model, index, store)})
+    return EmbedResult(model.id, writer.written, len(all_ids) - len(ids), time.perf_counter() - started,
+                       encode_seconds, writer.seconds, index_seconds, info)
+
+
+def _check_one_model(store: GraphStore, model: EmbeddingModel, reembed: bool) -> None:
+    others = {r["model"]: int(r["patents"]) for r in store.run("embedding_model_counts") if r["model"] != model.id}
+    info = index_info(store)
+    wrong_index = info is not None and int(info["dimension"]) != model.dimension
+    if not others and not wrong_index:
+        return
+    if not reembed:
+        held = ", ".join(f"{n:,} from {m}" for m, n in others.items())
+        why = (f"the graph holds vectors of another model ({held})" if others else
+               f"the vector index is {info['dimension']}-dimensional, model {model.id} makes {model.dimension}")
+        raise ModelMismatchError(
+            f"{why}; rerun with --reembed to replace them with {model.id} (the index is rebuilt)"
+        )
+    drop_index(store)  # no search may mix two models' vectors while re-embedding
+
+
+def _model_props(model: EmbeddingModel, index: IndexSettings, store: GraphStore) -> dict[str, Any]:
+    count = sum(int(r["patents"]) for r in store.run("embedding_model_counts") if r["model"] == model.id)
+    return {
+        "name": model.name, "hash": model.hash, "path": model.source, "dimension": model.dimension,
+        "text_format": model.text.format, "separator": model.text.separator,
+        "max_seq_length": int(model.model.max_seq_length),
+        "base_model": (model.provenance or {}).get("base_model", model.name),
+        "patents": count, "index_m": index.m, "index_ef_construction": index.ef_construction,
+        "index_ef_runtime": index.ef_runtime,
+        "embedded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class _Writer(threading.Thread):
+    """Writes encoded batches in the background; the first error stops it and is re-raised by close()."""
+
+    def __init__(self, store: GraphStore, model_id: str):
+        super().__init__(name="patentcl-vector-writer", daemon=True)
+        self.store = store
+        self.model_id = model_id
+        self.query = store.query("write_patent_vectors")
+        self.queue: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=_QUEUED_BATCHES)
+        self.written = 0
+        self.seconds = 0.0
+        self.error: BaseException | None = None
+        self.on_written = lambda n: None
+
+    def put(self, rows: list[dict[str, Any]]) -> None:
+        while self.error is None:
+            try:
+                self.queue.put(rows, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        raise self.error
+
+    def run(self) -> None:
+        while (rows := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain after a failure so put() and close() never block
+            try:
+                t0 = time.perf_counter()
+                self.store.run(self.query, {"rows": rows, "model": self.model_id})
+                self.seconds += time.perf_counter() - t0
+                self.written += len(rows)
+                self.on_written(len(rows))
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                self.error = exc
+
+    def close(self) -> None:
+        if self.is_alive():
+            self.queue.put(None)
+            self.join()
+        if self.error is not None:
+            raise self.error
+

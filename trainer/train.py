@@ -1,0 +1,359 @@
+"""`patentcl train`: fine-tune a sentence-transformers model on mined triplets.
+
+Uses the library's `SentenceTransformerTrainer` (Hugging Face Trainer underneath): checkpoints,
+`--resume`, evaluation on the validation split with `TripletEvaluator`, early stopping, a
+progress bar and a metrics log (`metrics.jsonl`). On a GPU it trains in bf16 (fp16 where bf16 is
+not supported) with pinned memory and tokenisation in data-loader workers; multi-GPU through
+`torchrun` or `accelerate launch` (each GPU gets whole CPC-aware batches; see the README).
+
+Output folder:
+    MODEL_DIR/                 the fine-tuned model (load with SentenceTransformer(MODEL_DIR)),
+      README.md                the model card, with a PatentCL provenance section
+      patentcl_model.json      provenance: base model, triplet manifests, options, metrics, time, device
+      metrics.jsonl            one JSON line per logging step and evaluation
+      checkpoints/             the Trainer's checkpoints (for --resume) and patentcl_run.json
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
+
+import torch
+import transformers
+from datasets import Dataset
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.base.sampler import BatchSamplers
+from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
+from sentence_transformers.sentence_transformer.trainer import SentenceTransformerTrainer
+from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+from transformers import EarlyStoppingCallback, TrainerCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from patentcl.errors import PatentclError
+from patentcl.trainer.cpc import CodeLevel, CodeTable, PatentCodes
+from patentcl.trainer.data import ROLES, TextSpec, TripletSet
+from patentcl.trainer.choices import DEFAULT_BASE_MODEL, IN_BATCH_LOSSES
+from patentcl.trainer.losses import LossName, build_loss
+from patentcl.trainer.model_card import write_provenance
+from patentcl.trainer.samplers import KEY_COLUMN, CPCAwareBatchSampler
+
+logger = logging.getLogger(__name__)
+
+SamplerName = Literal["cpc-aware", "no-duplicates"]
+Precision = Literal["auto", "bf16", "fp16", "fp32"]
+CHECKPOINTS = "checkpoints"
+RUN_FILE = "patentcl_run.json"
+METRICS_LOG = "metrics.jsonl"
+
+
+class TrainingError(PatentclError):
+    """Training cannot start or continue: bad options, an occupied output folder, no checkpoint."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every option of a training run; recorded in the model card and checked on --resume."""
+
+    base_model: str = DEFAULT_BASE_MODEL
+    loss: LossName = "mnrl"
+    batch_sampler: SamplerName = "no-duplicates"
+    cpc_mask: bool = True
+    cpc_level: CodeLevel = "subgroup"
+    text: TextSpec = field(default_factory=TextSpec)
+    epochs: float = 1.0
+    learning_rate: float = 2e-5
+    warmup_ratio: float = 0.1
+    batch_size: int = 32
+    mini_batch_size: int = 32
+    max_seq_length: int = 256
+    seed: int = 42
+    eval_steps: int = 500
+    early_stopping: int | None = None
+    precision: Precision = "auto"
+    max_steps: int | None = None
+
+    @property
+    def needs_codes(self) -> bool:
+        return self.batch_sampler == "cpc-aware" or self.uses_mask
+
+    @property
+    def uses_mask(self) -> bool:
+        return self.cpc_mask and self.loss in IN_BATCH_LOSSES
+
+    def as_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["text"] = self.text.as_dict()
+        return values
+
+    def check(self) -> None:
+        for name in ("batch_size", "mini_batch_size", "max_seq_length", "eval_steps"):
+            if getattr(self, name) < 1:
+                raise TrainingError(f"--{name.replace('_', '-')} must be at least 1")
+        if not 0 <= self.warmup_ratio < 1:
+            raise TrainingError("--warmup-ratio must be in [0, 1)")
+        if self.epochs <= 0 or self.learning_rate <= 0:
+            raise TrainingError("--epochs and --lr must be positive")
+        if self.early_stopping is not None and self.early_stopping < 1:
+            raise TrainingError("--early-stopping counts evaluations without improvement: at least 1")
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    metrics: dict[str, float]
+    seconds: float
+    triplets_per_second: float
+    device: dict[str, Any]
+
+
+def device_info() -> dict[str, Any]:
+    """What the run trains on: the accelerator, or the CPU with its thread count."""
+    if torch.cuda.is_available():
+        return {"type": "cuda", "name": torch.cuda.get_device_name(0), "count": torch.cuda.device_count(),
+                "bf16": torch.cuda.is_bf16_supported()}
+    return {"type": "cpu", "name": _cpu_name(), "threads": torch.get_num_threads()}
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def resolve_precision(precision: Precision) -> str:
+    """bf16 on GPUs that support it (Ampere and newer), else fp16 on a GPU; fp32 on the CPU."""
+    cuda = torch.cuda.is_available()
+    if precision == "auto":
+        return ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "fp32"
+    if precision in ("bf16", "fp16") and not cuda:
+        raise TrainingError(f"--precision {precision} needs a CUDA GPU; none is visible (use fp32 or auto)")
+    if precision == "bf16" and not torch.cuda.is_bf16_supported():
+        raise TrainingError("this GPU does not support bf16; use --precision fp16")
+    return precision
+
+
+def load_model(name_or_path: str, *, device: str | None = None) -> SentenceTransformer:
+    """A sentence-transformers model from a local folder or the Hugging Face hub, with a clear error."""
+    try:
+        return SentenceTransformer(name_or_path, device=device)
+    except (OSError, ValueError) as exc:
+        where = "folder" if Path(name_or_path).exists() else "Hugging Face hub id (is the hub reachable?)"
+        raise PatentclError(f"cannot load model {name_or_path!r} as a {where}: {exc}") from None
+
+
+def train(config: TrainConfig, triplets: TripletSet, out: Path, *,
+          codes: Mapping[str, PatentCodes] | None = None, resume: bool = False,
+          callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
+    """Fine-tunes `config.base_model` on the triplets and saves the model with its provenance to `out`.
+    `callbacks` are extra Hugging Face Trainer callbacks (progress reporting, interruption)."""
+    config.check()
+    if config.needs_codes and codes is None:
+        raise TrainingError("the CPC-aware sampler and the CPC mask need the patents' CPC codes (from the graph)")
+    if config.early_stopping and not triplets.has("validation"):
+        raise TrainingError("--early-stopping needs a validation split in the triplet folder")
+    out = Path(out)
+    precision = resolve_precision(config.precision)
+    splits = [s for s in ("train", "validation") if triplets.has(s)]
+    table = _code_table(triplets, splits, codes, config.cpc_level) if config.needs_codes else None
+    if table is not None and table.without_codes:
+        logger.warning("%d triplet patents have no CPC codes in the graph; only duplicates of them are kept apart",
+                       table.without_codes)
+    started = datetime.now(timezone.utc)
+    model = load_model(config.base_model)
+    model.max_seq_length = config.max_seq_length
+    model.model_card_data.generate_widget_examples = False  # it encodes samples: time, and nothing for a patent card
+    checkpoint = _prepare_output(out, config, triplets, resume)
+    datasets = _datasets(triplets, splits, config.text, with_keys=table is not None)
+    evaluators = {s: triplet_evaluator(triplets, s, config) for s in ("validation", "test") if triplets.has(s)}
+    loss = build_loss(config.loss, model, table=table if config.uses_mask else None,
+                      mini_batch_size=config.mini_batch_size)
+    args = _training_arguments(config, out / CHECKPOINTS, precision, has_validation="validation" in datasets)
+    callbacks = [MetricsLog(out / METRICS_LOG), *callbacks]
+    if config.early_stopping:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping))
+    trainer = PatentclTrainer(
+        model=model, args=args, train_dataset=datasets["train"], eval_dataset=datasets.get("validation"),
+        loss=loss, evaluator=evaluators.get("validation"), callbacks=callbacks,
+        cpc_table=table if config.batch_sampler == "cpc-aware" else None,
+    )
+
+    run_file = out / CHECKPOINTS / RUN_FILE
+    run = json.loads(run_file.read_text())
+    if "baseline" not in run:  # the untrained model on the validation split, once (not again on --resume)
+        run["baseline"] = trainer.evaluate(metric_key_prefix="base") if "validation" in datasets else {}
+        run_file.write_text(json.dumps(run, indent=2))
+    output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+
+    metrics = _figures(run["baseline"])
+    if "validation" in datasets:
+        metrics.update(_figures(trainer.evaluate()))
+    if "test" in evaluators:
+        metrics.update({k: float(v) for k, v in evaluators["test"](model).items()})
+    metrics.update({k: float(v) for k, v in output.metrics.items()})
+    finished = datetime.now(timezone.utc)
+    result = TrainResult(out, metrics, (finished - started).total_seconds(),
+                         float(output.metrics.get("train_samples_per_second", 0.0)), device_info())
+    if trainer.is_world_process_zero():
+        model.save_pretrained(str(out))
+        write_provenance(out, config=config.as_dict(), triplets=triplets, metrics=metrics, started=started,
+                         finished=finished, device={**result.device, "precision": precision,
+                                                    "processes": trainer.args.world_size},
+                         dimension=model.get_embedding_dimension())
+    return result
+
+
+def _figures(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """Evaluation results without the timings, which say nothing about the model."""
+    return {k: float(v) for k, v in metrics.items() if not k.endswith(("runtime", "per_second", "preparation_time"))}
+
+
+def _prepare_output(out: Path, config: TrainConfig, triplets: TripletSet, resume: bool) -> Path | None:
+    """Refuses to overwrite a finished model or silently restart an interrupted run; on --resume,
+    returns the last checkpoint after checking the options match the interrupted run's."""
+    checkpoints = out / CHECKPOINTS
+    run_file = checkpoints / RUN_FILE
+    run = {"config": config.as_dict(), "triplets": [_fingerprint(m) for m in triplets.manifests]}
+    if (out / "patentcl_model.json").exists():
+        raise TrainingError(f"{out} already holds a trained model; choose another --out or delete it")
+    if resume:
+        last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+        if last is None:
+            raise TrainingError(f"--resume: no checkpoint in {checkpoints} (nothing to resume; run without --resume)")
+        previous = json.loads(run_file.read_text()) if run_file.exists() else run
+        changed = _differences(previous, run)
+        if changed:
+            raise TrainingError(f"--resume with options that differ from the interrupted run: {'; '.join(changed)}")
+        return Path(last)
+    if checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*")):
+        raise TrainingError(f"{out} holds checkpoints of an interrupted run: add --resume to continue it, or delete them")
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    run_file.write_text(json.dumps(run, indent=2))
+    return None
+
+
+def _fingerprint(manifest: dict[str, Any]) -> str:
+    """The triplets' identity for --resume: the manifest (query, hash, seed, ...) and row counts."""
+    content = {k: v for k, v in manifest.items() if k != "folder"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    changed = [f"{key}: {before['config'].get(key)!r} then, {value!r} now"
+               for key, value in now["config"].items() if before["config"].get(key) != value]
+    if before["triplets"] != now["triplets"]:
+        changed.append("the triplet folders differ")
+    return changed
+
+
+def _code_table(triplets: TripletSet, splits: list[str], codes: Mapping[str, PatentCodes],
+                level: CodeLevel) -> CodeTable:
+    rows = [t for split in splits for t in zip(*(triplets[split][f"{role}_id"] for role in ROLES))]
+    table = CodeTable(rows, codes, level)
+    if table.without_codes == 3 * len(rows):
+        raise TrainingError("none of the triplets' patents has CPC codes in the graph: is PATENTCL_GRAPH "
+                            "the graph the triplets were mined from?")
+    return table
+
+
+def _datasets(triplets: TripletSet, splits: list[str], text: TextSpec, *, with_keys: bool) -> dict[str, Dataset]:
+    """anchor / positive / negative text columns; with `label` = the row's key in the CodeTable
+    (train rows first, then validation rows), which the sampler and the masked loss read."""
+    datasets, offset = {}, 0
+    for split in splits:
+        columns: dict[str, list[Any]] = dict(triplets.texts(split, text))
+        if with_keys:
+            columns[KEY_COLUMN] = list(range(offset, offset + len(triplets[split])))
+        offset += len(triplets[split])
+        datasets[split] = Dataset.from_dict(columns)
+    return datasets
+
+
+def triplet_evaluator(triplets: TripletSet, split: str, config: TrainConfig) -> TripletEvaluator:
+    """Cosine triplet accuracy on a split: how often the anchor is nearer its positive than its negative."""
+    texts = triplets.texts(split, config.text)
+    return TripletEvaluator(texts["anchor"], texts["positive"], texts["negative"], main_similarity_function="cosine",
+                            name=split, batch_size=config.batch_size, write_csv=False)
+
+
+def _training_arguments(config: TrainConfig, output_dir: Path, precision: str, *,
+                        has_validation: bool) -> SentenceTransformerTrainingArguments:
+    cuda = torch.cuda.is_available()
+    workers = min(4, max(0, (os.cpu_count() or 1) - 1)) if cuda else 0
+    if workers:
+        # Each worker tokenises its own batches; the Rust tokenizer's own thread pool would only fight them.
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(output_dir),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps if config.max_steps else -1,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        seed=config.seed,
+        data_seed=config.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        tf32=True if cuda and torch.cuda.get_device_capability()[0] >= 8 else None,
+        batch_sampler=BatchSamplers.NO_DUPLICATES,  # PatentclTrainer swaps in the CPC-aware sampler
+        eval_strategy="steps" if has_validation else "no",
+        eval_steps=config.eval_steps if has_validation else None,
+        save_strategy="steps",
+        save_steps=config.eval_steps,
+        save_total_limit=2,
+        logging_steps=max(1, min(50, config.eval_steps)),
+        load_best_model_at_end=bool(config.early_stopping) and has_validation,
+        metric_for_best_model="eval_validation_cosine_accuracy" if has_validation else None,
+        greater_is_better=True,
+        dataloader_num_workers=workers,
+        dataloader_pin_memory=cuda,
+        dataloader_persistent_workers=workers > 0,
+        report_to="none",
+        disable_tqdm=False,
+    )
+    # transformers 5 folded warmup_ratio into warmup_steps (a float below 1 is a ratio).
+    kwargs["warmup_steps" if int(transformers.__version__.split(".")[0]) >= 5 else "warmup_ratio"] = config.warmup_ratio
+    return SentenceTransformerTrainingArguments(**kwargs)
+
+
+class PatentclTrainer(SentenceTransformerTrainer):
+    """The library's trainer with the CPC-aware batch sampler when given a CodeTable. (Through this
+    documented override rather than the `batch_sampler` argument: the arguments are pickled into
+    every checkpoint, and the table has no place there.)"""
+
+    def __init__(self, *args: Any, cpc_table: CodeTable | None = None, **kwargs: Any):
+        self.cpc_table = cpc_table
+        super().__init__(*args, **kwargs)
+
+    def get_batch_sampler(self, dataset, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0):
+        if self.cpc_table is None:
+            return super().get_batch_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
+        return CPCAwareBatchSampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed,
+                                    table=self.cpc_table)
+
+
+class MetricsLog(TrainerCallback):
+    """Appends every log and evaluation of the Trainer to a JSON-lines file, with step and time."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: D102 (Trainer callback signature)
+        if logs and state.is_world_process_zero:
+            line = {"step": state.global_step, "epoch": state.epoch, "time": time.time(), **logs}
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(line) + "\n")
+
