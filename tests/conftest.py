@@ -62,3 +62,16 @@ def minilm_path() -> str:
     for config in sorted(root.rglob("modules.json")):
         return str(config.parent)
     pytest.skip(f"no sentence-transformers folder inside {root}")
+
+
+
+def patentcl_executable() -> str:
+    """The installed `patentcl` console script: beside this interpreter (a venv that is not
+    activated, as `make test` runs it), else on PATH."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "patentcl"
+    found = str(beside) if beside.exists() else shutil.which("patentcl")
+    assert found, "the patentcl console script is installed with the package"
+    return found

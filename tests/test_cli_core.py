@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import patentcl_executable
 
 from patentcl.cli import main
 from patentcl.config import Settings
@@ -55,8 +55,7 @@ def test_queries_show_prints_the_file(settings: Settings) -> None:
 
 
 def test_console_script_reports_errors_in_one_line(settings: Settings) -> None:
-    executable = shutil.which("patentcl")
-    assert executable, "the patentcl console script is installed with the package"
+    executable = patentcl_executable()
     env = {**os.environ, "PATENTCL_HOME": str(settings.home), "PATENTCL_GRAPH_NAME": settings.graph_name}
     result = subprocess.run([executable, "cypher", "MATCH (n RETURN n"], env=env, capture_output=True, text=True)
     assert result.returncode == 2

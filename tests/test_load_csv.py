@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE_CSV
+from conftest import SAMPLE_CSV, patentcl_executable
 from patentcl.config import Settings
 from patentcl.graph import GraphStore
 from patentcl.loaders.csv_export import CsvSource
@@ -172,13 +172,12 @@ def test_load_csv_command_prints_a_summary_per_file(settings: Settings, tmp_path
 
 def test_a_wrongly_named_column_is_one_clear_error_line(settings: Settings, tmp_path: Path) -> None:
     import os
-    import shutil
     import subprocess
 
     path = write_csv(tmp_path / "export.csv", [["US1234567B2", "t", "a", "[]"]],
                      header="publication_number,title,abstract,cpc")
     env = {**os.environ, "PATENTCL_HOME": str(settings.home), "PATENTCL_GRAPH_NAME": settings.graph_name}
-    done = subprocess.run([shutil.which("patentcl"), "load", "csv", str(path)], env=env, capture_output=True, text=True)
+    done = subprocess.run([patentcl_executable(), "load", "csv", str(path)], env=env, capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"error: {path}: missing column(s) cpc_codes; its header has: publication_number, title, abstract, cpc"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import patentcl_executable
 
 from patentcl.config import Settings
 from patentcl.graph import open_store
@@ -39,8 +39,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def patentcl(home: Path, graph: str, *args: str) -> subprocess.Popen:
-    executable = shutil.which("patentcl")
-    assert executable, "the patentcl console script is installed with the package"
+    executable = patentcl_executable()
     env = {**os.environ, "PATENTCL_HOME": str(home), "PATENTCL_GRAPH_NAME": graph, "COLUMNS": "200"}
     return subprocess.Popen([executable, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
