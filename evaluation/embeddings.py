@@ -7,8 +7,8 @@ the text, so a rerun, or a second protocol over the same abstracts, encodes noth
 written in shards as they are made: an interrupted run keeps what it finished and the next one
 resumes from there.
 
-Layout: `<cache_root>/<model hash>/shard-<n>.npz`, each with `keys` (sha1 digests, 20 bytes a
-row) and `vectors` (float32, L2-normalised, so a dot product is the cosine).
+Layout: `<cache_root>/<model hash>-<max length>/shard-<n>.npz`, each with `keys` (sha1 digests,
+20 bytes a row) and `vectors` (float32, L2-normalised, so a dot product is the cosine).
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ _SHARD_TEXTS = 1024
 _KEY_BYTES = 20  # sha1
 
 
+def cache_name(model: EmbeddingModel) -> str:
+    """The model's content hash and its maximum length: the hash leaves the length out (it does
+    not change the space), but a shorter length truncates the text, so the vectors differ."""
+    return f"{model.hash}-{model.model.max_seq_length}"
+
+
 def text_key(text: str) -> bytes:
     return hashlib.sha1(text.encode("utf-8")).digest()
 
@@ -34,8 +40,8 @@ def text_key(text: str) -> bytes:
 class EmbeddingCache:
     """The vectors one model made, keyed by text; `None` root keeps nothing on disk."""
 
-    def __init__(self, root: Path | None, model_hash: str):
-        self.folder = Path(root) / model_hash if root is not None else None
+    def __init__(self, root: Path | None, name: str):
+        self.folder = Path(root) / name if root is not None else None
         self._index: dict[bytes, int] = {}
         self._blocks: list[np.ndarray] = []
         self._rows = 0
@@ -87,7 +93,7 @@ def encode(model: EmbeddingModel, texts: Sequence[str], *, cache_root: Path | No
            description: str | None = None) -> np.ndarray:
     """L2-normalised embeddings of `texts` (one row each, in order), encoding only what the cache lacks."""
     keys = [text_key(t) for t in texts]
-    cache = EmbeddingCache(cache_root, model.hash)
+    cache = EmbeddingCache(cache_root, cache_name(model))
     todo: dict[bytes, str] = {}
     for i in cache.missing(keys):
         todo.setdefault(keys[i], texts[i])

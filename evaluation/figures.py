@@ -36,7 +36,7 @@ def projection_figure(panels: Sequence[tuple[str, np.ndarray]], subclasses: Sequ
     colour_of = {s: plt.get_cmap("tab10")(i) for i, s in enumerate(common)}
     groups = [*common, _OTHER]
     labels = np.array([s if s in colour_of else _OTHER for s in subclasses])
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 5.5), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(9.0, 6.0 * len(panels)), 6.0), squeeze=False)
     for ax, (name, vectors) in zip(axes[0], panels):
         points = pca_2d(vectors)
         for group in reversed(groups):  # "other" first, underneath
@@ -50,7 +50,7 @@ def projection_figure(panels: Sequence[tuple[str, np.ndarray]], subclasses: Sequ
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles[::-1], names[::-1], loc="lower center", ncol=min(len(groups), 5), markerscale=3, frameon=False,
                title="CPC subclass (first code)")
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
@@ -61,7 +61,7 @@ def metrics_figure(metrics: Sequence[str], values: dict[str, Sequence[float | No
     """Grouped bars: one group per metric, one bar per model (`values[model][i]` for `metrics[i]`);
     `references` draws published figures as marks on their metrics."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(7.0, 1.3 * len(metrics) * max(1, len(values))), 4.5))
+    fig, ax = plt.subplots(figsize=(min(16.0, max(7.0, 0.8 * len(metrics) * max(1, len(values)))), 5.0))
     width = 0.8 / max(1, len(values))
     x = np.arange(len(metrics))
     for i, (model, row) in enumerate(values.items()):

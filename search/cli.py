@@ -106,10 +106,24 @@ def _show_query(store, lookup: Lookup, vector) -> None:
     query = store.catalogue.get(lookup.query["query"], lookup.query["version"], store.engine)
     params = {name: params[name] for name in query.params}
     if store.engine == "neo4j":
-        header = ":params " + json.dumps(params)
+        header = ":params {" + ", ".join(f"{name}: {_literal(value)}" for name, value in params.items()) + "}"
     else:
-        header = "CYPHER " + " ".join(f"{name}={json.dumps(value)}" for name, value in params.items())
+        header = "CYPHER " + " ".join(f"{name}={_literal(value)}" for name, value in params.items())
     click.echo(f"// {query.group}/{query.path.name}\n{header}\n{query.text.rstrip()}\n", err=True)
+
+
+def _literal(value: Any) -> str:
+    """A parameter value as a Cypher literal (what Neo4j Browser's :params and FalkorDB's CYPHER
+    header read): strings single-quoted, null/true/false, numbers, lists."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 @click.command("suggest-cpc")
@@ -169,17 +183,20 @@ def calibrate_cpc(ctx: click.Context, triplets: Path, patents: int, model: Path 
 @click.option("-k", "--k", "k", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--model", help="Model that made the graph's vectors, for the text queries (default: the recorded one).")
 @click.option("--cpc", default="G06N", show_default=True, help="CPC prefix filter of the filtered runs.")
+@click.option("--recall-queries", type=click.IntRange(0), default=100, show_default=True,
+              help="Queries per kind whose answer is compared with the exact scan.")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the figures as JSON here.")
 @click.pass_context
-def bench_similar(ctx: click.Context, queries: int, k: int, model: str | None, cpc: str, seed: int,
-                  out: Path | None) -> None:
+def bench_similar(ctx: click.Context, queries: int, k: int, model: str | None, cpc: str, recall_queries: int,
+                  seed: int, out: Path | None) -> None:
     """Lookup latency p50/p95 (by id, by text, with and without filters) and recall@k of the
     vector index against the exact scan."""
     from patentcl.search.bench import run_benchmark
 
     with open_store(settings_of(ctx)) as store:
-        report = run_benchmark(store, queries=queries, k=k, model=model, cpc=_cpc_option(cpc), seed=seed)
+        report = run_benchmark(store, queries=queries, k=k, model=model, cpc=_cpc_option(cpc), seed=seed,
+                               recall_queries=recall_queries)
     print_rows(report["rows"], False, report["title"])
     if out:
         out.write_text(json.dumps(report, indent=2), encoding="utf-8")

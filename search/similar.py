@@ -9,7 +9,8 @@ filter rejects some. The lookup therefore over-fetches, adaptively:
    for enough candidates (at least twice as many);
 3. when the fetch that would be needed exceeds `exact_share` of the graph's vectors, or nothing
    survives twice, or the whole index was fetched, the filter is selective: switch to an exact
-   scan over the filtered candidates (`similar_patents_exact`), the true k nearest among them.
+   scan over the filtered candidates (`similar_patents_exact_cpc`, which finds them from the CPC
+   codes, or `similar_patents_exact`), the true k nearest among them.
 
 Every answer holds k patents when k pass the filters, nearest first, scored by cosine similarity
 (1 = same direction) on both engines. Both queries are catalogue files (`cypher/search/`), so the
@@ -34,6 +35,7 @@ from patentcl.trainer.vector_index import index_info
 
 INDEX_QUERY = "similar_patents"
 EXACT_QUERY = "similar_patents_exact"
+EXACT_CPC_QUERY = "similar_patents_exact_cpc"
 INDEX_WAIT_S = 120.0
 _READY = ("OPERATIONAL", "ONLINE")
 _CPC_PREFIX = re.compile(r"^[A-HY](\d{0,2}|\d{2}[A-Z](\d{1,4}(/\d*)?)?)$")
@@ -192,9 +194,13 @@ def _index_rows(store: GraphStore, query: Query, params: dict[str, Any]) -> list
 
 def _exact(store: GraphStore, params: dict[str, Any], shown: dict[str, Any], anchor: dict[str, Any] | None, *,
            rounds: int, fetched: int) -> Lookup:
-    query = store.query(EXACT_QUERY)
+    # With CPC limits the candidates come from the CPC codes (a selective limit reads few
+    # patents); without, every patent's cosine is computed and only the best k read their codes.
+    by_cpc = bool(params["cpc"]) or params["same_subclass"]
+    query = store.query(EXACT_CPC_QUERY if by_cpc else EXACT_QUERY)
     rows = list(store.run(query, params))
-    return Lookup(_hits(rows), "exact", rounds, fetched, query.provenance(), shown, anchor)
+    return Lookup(_hits(rows), "exact", rounds, fetched, query.provenance(),
+                  {name: value for name, value in shown.items() if name in query.params}, anchor)
 
 
 def _hits(rows: list[dict[str, Any]]) -> list[Hit]:

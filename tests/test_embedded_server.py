@@ -146,6 +146,31 @@ def test_two_processes_share_one_server(tmp_path: Path) -> None:
     assert not EmbeddedServer(tmp_path / "graph").status().running
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="zombies are read from procfs")
+def test_an_unreaped_exited_process_counts_as_stopped() -> None:
+    """A server whose starting process has exited belongs to PID 1, which in containers often
+    never reaps: once stopped it stays a zombie, and must not look alive to the next stop."""
+    from patentcl.graph.embedded import _pid_alive
+
+    parent = _helper("""
+        import subprocess, sys, time
+        child = subprocess.Popen(["true"])  # never waited for: a zombie once it exits
+        print(child.pid, flush=True)
+        time.sleep(30)
+    """)
+    try:
+        zombie = int(parent.stdout.readline())
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{zombie}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert not _pid_alive(zombie)
+        assert _pid_alive(parent.pid)
+    finally:
+        parent.kill()
+        parent.wait()
+
+
 def test_unique_constraint_holds_after_restart(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
     _add_patent(settings, "US1")

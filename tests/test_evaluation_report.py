@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from conftest import SAMPLE_CSV
 from patentcl.cli import main
 from patentcl.config import Settings
-from patentcl.evaluation.embeddings import EmbeddingCache, encode, text_key
+from patentcl.evaluation.embeddings import EmbeddingCache, cache_name, encode, text_key
 from patentcl.evaluation.report import EvaluationPlan, evaluate
 from patentcl.evaluation.retrieval import GraphPatents, ranking_metrics, relevant_by_codes
 from patentcl.graph import open_store
@@ -87,12 +87,12 @@ def test_embedding_cache_encodes_each_text_once(minilm_path: str, tmp_path: Path
     again = encode(model, list(reversed(texts)), cache_root=tmp_path)
     assert len(encoded) == 2  # nothing new was encoded
     assert np.array_equal(again, first[::-1])
-    assert len(EmbeddingCache(tmp_path, model.hash)) == 2  # what a later process finds on disk
+    assert len(EmbeddingCache(tmp_path, cache_name(model))) == 2  # what a later process finds on disk
     assert np.allclose(first, original(texts), atol=1e-5)
     # A text whose sha1 ends with a zero byte: its key must survive the trip to disk and back.
     zero_ended = next(t for t in (f"text {i}" for i in range(100000)) if text_key(t).endswith(b"\0"))
     encode(model, [zero_ended], cache_root=tmp_path)
-    assert EmbeddingCache(tmp_path, model.hash).missing([text_key(zero_ended)]) == []
+    assert EmbeddingCache(tmp_path, cache_name(model)).missing([text_key(zero_ended)]) == []
     assert not list(tmp_path.rglob("*.partial"))
 
 

@@ -145,6 +145,17 @@ def test_same_subclass_citations_and_dates(graph: Graph) -> None:
     assert_same(lookup.hits, exact(graph, vector_of(graph, anchor), 5, keep, exclude=anchor))
     unfiltered = {h.id for h in similar(graph.store, patent=anchor, k=len(graph.ids)).hits}
     assert graph.cited[anchor] & unfiltered  # without --exclude-cited the cited patents are there
+    # A CPC prefix and the same subclass together, by the index and by the exact scan.
+    section = sorted(subclasses)[0][0]
+    both = Filters(cpc=(section,), same_subclass=True)
+
+    def keep_both(pid: str) -> bool:
+        return (any(c.startswith(section) for c in graph.codes[pid])
+                and any(c[:4] in subclasses for c in graph.codes[pid]))
+
+    expected = exact(graph, vector_of(graph, anchor), 6, keep_both, exclude=anchor)
+    assert_same(similar(graph.store, patent=anchor, k=6, filters=both).hits, expected)
+    assert_same(similar(graph.store, patent=anchor, k=6, filters=both, exact=True).hits, expected)
 
 
 def test_text_query_is_encoded_by_the_graphs_model(graph: Graph) -> None:
@@ -182,7 +193,8 @@ def test_cli_answer_equals_the_catalogue_query_run_by_hand(graph: Graph) -> None
     prefix = prefix_held_by(graph, 8, 60)
     answer = json.loads(run_cli(graph, "similar", graph.ids[1], "-k", "4", "--cpc", prefix, "--json"))
     assert len(answer["hits"]) == 4
-    query = "similar_patents" if answer["method"] == "index" else "similar_patents_exact"
+    query = answer["query"]["query"]  # the catalogue query the CLI's answer came from
+    assert query == ("similar_patents" if answer["method"] == "index" else "similar_patents_exact_cpc")
     params = [f"{name}={json.dumps(value)}" for name, value in answer["params"].items()] + ["vector=null"]
     by_hand = [json.loads(line) for line in run_cli(
         graph, "cypher", "--query", query, *sum((["-p", p] for p in params), []), "--json").splitlines()]
@@ -229,7 +241,7 @@ def test_bench_reports_latency_and_recall(graph: Graph) -> None:
     from patentcl.search.bench import run_benchmark
 
     prefix = prefix_held_by(graph, 8, 60)
-    report = run_benchmark(graph.store, queries=8, k=3, model=graph.model_path, cpc=(prefix,))
+    report = run_benchmark(graph.store, queries=4, k=3, model=graph.model_path, cpc=(prefix,))
     rows = {r["kind"]: r for r in report["rows"]}
     assert set(rows) == {"id", "id+cpc", "id+subclass", "text", "text+cpc", "text encoding only"}
     for kind in ("id", "id+cpc", "id+subclass", "text", "text+cpc"):

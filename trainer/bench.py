@@ -111,7 +111,8 @@ def throughput_triplets(texts: Sequence[str], n: int, seed: int = 0) -> TripletS
                                               [texts[i] if field == "abstract" else "" for i in picks[:, r]])
                           for r, role in enumerate(("anchor", "positive", "negative"))
                           for field in ("id", "title", "abstract")})
-    return TripletSet({"train": frame}, [{"folder": "throughput", "query": "random pairs (throughput only)"}])
+    return TripletSet({"train": frame}, [{"folder": "throughput", "query": "random pairs (throughput only)",
+                                          "rows": {"train": n}}])
 
 
 def random_mpnet(tokenizer_model: str, folder: Path) -> str:

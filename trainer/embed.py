@@ -20,8 +20,6 @@ from datetime import datetime, timezone
 from itertools import islice
 from typing import Any, Iterator
 
-import numpy as np
-
 from patentcl.errors import PatentclError
 from patentcl.graph import GraphStore
 from patentcl.progress import progress_bar

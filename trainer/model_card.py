@@ -74,7 +74,7 @@ def _markdown(p: dict[str, Any]) -> str:
         q = m.get("query") if isinstance(m.get("query"), dict) else m
         lines.append(f"| {Path(m['folder']).name} | {q.get('name') or q.get('query')} | {q.get('version')} | "
                      f"{q.get('dialect')} | {str(q.get('sha256'))[:12]} | {m.get('seed')} | "
-                     f"{sum(v or 0 for v in m['rows'].values()) or ''} |")
+                     f"{sum((m.get('rows') or {}).values()) or ''} |")
     lines += ["", f"Rows: {', '.join(f'{k} {v:,}' for k, v in p['rows'].items())}.", "",
               "### Options", "", "| option | value |", "|---|---|"]
     lines += [f"| {k} | `{v}` |" for k, v in t.items() if k not in ("text", "base_model")]

@@ -195,7 +195,8 @@ def train(config: TrainConfig, triplets: TripletSet, out: Path, *,
     run = json.loads(run_file.read_text())
     if "baseline" not in run:  # the untrained model on the validation split, once (not again on --resume)
         run["baseline"] = trainer.evaluate(metric_key_prefix="base") if "validation" in datasets else {}
-        run_file.write_text(json.dumps(run, indent=2))
+        if trainer.is_world_process_zero():
+            run_file.write_text(json.dumps(run, indent=2))
     output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
 
     metrics = _figures(run["baseline"])

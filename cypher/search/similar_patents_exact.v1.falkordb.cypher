@@ -4,33 +4,29 @@
 // param $id: the query patent's id (Patent.id), or null to search by $vector
 // param $vector: query embedding (floats, the model's dimension), or null to search by $id
 // param $k: number of patents to return
-// param $cpc: CPC code prefixes, e.g. ['G06N', 'G06F16/']; a result needs a code starting with one ([] = any)
-// param $same_subclass: true = a result shares a CPC subclass (e.g. G06N) with the query patent
 // param $exclude_cited: true = leave out patents the query patent cites or is cited by
 // param $date_from: earliest date, 'YYYY-MM-DD' (null = no limit)
 // param $date_to: latest date, 'YYYY-MM-DD' (null = no limit)
 // returns: id, title, date, similarity (cosine, 1 = same direction), codes, shared_codes (codes shared with the query patent), nearest first
-// The exact k nearest patents among those that pass the filters: every candidate's cosine is
-// computed (vec.cosineDistance), no index. `patentcl similar` uses it when a filter is selective
-// (few candidates, where the index would need a huge $fetch), and benchmarks use it as the truth
-// for the index's recall. Same parameters and rows as similar_patents (without $fetch).
-// By hand: CYPHER id='US11532378B2' vector=null k=10 cpc=['G06N'] same_subclass=false exclude_cited=false date_from=null date_to=null
+// The exact k nearest patents, no index: every patent's cosine is computed (vec.cosineDistance),
+// then the k best are read with their codes. The reference for the index's recall (`patentcl
+// similar --exact`, `patentcl bench similar`). With CPC limits use similar_patents_exact_cpc,
+// which starts from the CPC codes instead of reading every patent's codes.
+// By hand: CYPHER id='US11532378B2' vector=null k=10 exclude_cited=false date_from=null date_to=null
 OPTIONAL MATCH (anchor:Patent {id: $id})
 WITH anchor, CASE WHEN anchor IS NULL THEN vecf32($vector) ELSE anchor.embedding END AS query,
-     [(anchor)-[:CLASSIFIED_AS]->(c:CPC) | c.code] AS anchor_codes,
      CASE WHEN $exclude_cited THEN [(anchor)-[:CITES]-(q:Patent) | q.id] ELSE [] END AS excluded
-WITH anchor, query, anchor_codes, excluded, [code IN anchor_codes | substring(code, 0, 4)] AS anchor_subclasses
 MATCH (p:Patent)
 WHERE p.embedding IS NOT NULL
   AND (anchor IS NULL OR p <> anchor)
   AND ($date_from IS NULL OR p.date >= $date_from)
   AND ($date_to IS NULL OR p.date <= $date_to)
   AND NOT p.id IN excluded
-WITH p, query, anchor_codes, anchor_subclasses, [(p)-[:CLASSIFIED_AS]->(c:CPC) | c.code] AS codes
-WHERE (size($cpc) = 0 OR any(code IN codes WHERE any(prefix IN $cpc WHERE code STARTS WITH prefix)))
-  AND (NOT $same_subclass OR any(code IN codes WHERE substring(code, 0, 4) IN anchor_subclasses))
-WITH p, codes, anchor_codes, 1.0 - vec.cosineDistance(p.embedding, query) AS similarity
+WITH anchor, p, 1.0 - vec.cosineDistance(p.embedding, query) AS similarity
+ORDER BY similarity DESC, p.id
+LIMIT $k
+WITH p, similarity, [(p)-[:CLASSIFIED_AS]->(c:CPC) | c.code] AS codes,
+     [(anchor)-[:CLASSIFIED_AS]->(c:CPC) | c.code] AS anchor_codes
 RETURN p.id AS id, p.title AS title, p.date AS date, similarity, codes,
        [code IN codes WHERE code IN anchor_codes] AS shared_codes
 ORDER BY similarity DESC, id
-LIMIT $k

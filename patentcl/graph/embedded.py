@@ -78,7 +78,18 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """An exited process whose parent has not reaped it. A server started by a patentcl that has
+    since exited is re-parented to PID 1, and in containers PID 1 often never reaps: the stopped
+    server would look alive forever."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no procfs (macOS) or already gone
+    return stat[stat.rfind(")") + 2:][:1] in ("Z", "X")
 
 
 def _is_redis_server(pid: int) -> bool:
