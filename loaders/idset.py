@@ -63,6 +63,18 @@ class IdSet:
         self._count += 1
         return True
 
+    def discard(self, patent_id: str) -> bool:
+        """Removes `patent_id`; returns False when it was not there."""
+        if patent_id not in self:
+            return False
+        key = _bit(patent_id)
+        if key is None:
+            self._other.discard(patent_id)
+        else:
+            self._bits[key[0]][key[1] >> 3] &= ~(1 << (key[1] & 7)) & 0xFF
+        self._count -= 1
+        return True
+
     def __contains__(self, patent_id: str) -> bool:
         if patent_id.isdigit() and patent_id.isascii() and patent_id[0] != "0" and len(patent_id) < 9:
             number = int(patent_id)  # the common case, inlined: a utility patent number

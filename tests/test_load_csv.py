@@ -93,6 +93,23 @@ def test_same_patent_in_two_files_is_one_node_with_the_union_of_codes(
     assert sum(s.counts.get("duplicate", 0) for s in report.steps) == 1
 
 
+def test_same_patent_twice_in_one_batch_and_a_reload(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+    """New patents are CREATEd with their edges; a repeat in the same batch, a later batch or a
+    second load must still give one node and one edge per code."""
+    a = write_csv(tmp_path / "a.csv", [["US1B2", "First", "Abstract one.", "['G06N3/084', 'G06F16/2255']"],
+                                       ["US2B2", "Two", "Abstract two.", "['G06N3/08']"],
+                                       ["US1B2", "Again", "", "['G06F16/2255', 'H04L9/32']"],
+                                       ["US3B2", "Three", "Abstract three.", "['G06N3/084']"]])
+    for batch_size in (10, 1):
+        load(store, settings, [a], batch_size=batch_size)
+        assert counts(store) == expected([a])
+    props = {row["id"]: row["props"] for row in store.run("dump_patents")}
+    assert props["US1B2"]["title"] == "Again" and props["US1B2"]["abstract"] == "Abstract one."
+    edges = {(r["source"], r["target"]): r["props"] for r in store.run("dump_relationships") if r["type"] == "CLASSIFIED_AS"}
+    assert edges[("US1B2", "G06F16/2255")]["sequence"] == 1  # the first row's code order wins
+    assert edges[("US1B2", "H04L9/32")]["sequence"] == 2  # a new code of a repeat follows the earlier ones
+
+
 def test_bad_rows_are_rejected_with_file_line_and_field(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(

@@ -82,6 +82,9 @@ def test_idset_holds_every_id_shape() -> None:
         assert absent not in kept
     assert not kept.add("D912345") and len(kept) == len(ids)
     assert kept.nbytes < 2_000_000  # a bit per possible number, not a string per id
+    assert kept.discard("D912345") and kept.discard("US11532378B2") and not kept.discard("D912345")
+    assert "D912345" not in kept and "US11532378B2" not in kept and "D912344" not in kept
+    assert len(kept) == len(ids) - 2 and all(i in kept for i in ids if i not in ("D912345", "US11532378B2"))
 
 
 def test_dates_are_checked_against_the_calendar() -> None:
