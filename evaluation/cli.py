@@ -42,13 +42,17 @@ def _models(specs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--queries", type=click.IntRange(1), default=None, help="Held-out retrieval queries (default 1000).")
 @click.option("--corpus", type=click.IntRange(10), default=None, help="Retrieval corpus size (default: the whole graph).")
 @click.option("--triplet-limit", type=click.IntRange(1), default=None, help="Held-out test triplets (default 5000).")
+@click.option("--max-seq-length", type=click.IntRange(8), default=None,
+              help="Tokens read per text by every model (default: each model's own): compares models that were "
+                   "trained at different lengths on the same text.")
 @click.option("--no-graph", is_flag=True, help="Skip the retrieval metrics (they read the graph).")
 @click.option("--no-cache", is_flag=True, help="Do not keep encoded texts under HOME/cache/embeddings.")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.pass_context
 def evaluate(ctx: click.Context, model_specs: tuple[str, ...], data: tuple[Path, ...], triplets: tuple[Path, ...],
              out: Path | None, quick: bool, max_rows: int | None, queries: int | None, corpus: int | None,
-             triplet_limit: int | None, no_graph: bool, no_cache: bool, seed: int) -> None:
+             triplet_limit: int | None, max_seq_length: int | None, no_graph: bool, no_cache: bool,
+             seed: int) -> None:
     """Compare models on CPC prediction (published and clean protocols), triplet accuracy and
     retrieval, on patents no training triplet touched."""
     from patentcl.evaluation.report import EvaluationPlan, evaluate as run, headline, quick_plan
@@ -62,7 +66,7 @@ def evaluate(ctx: click.Context, model_specs: tuple[str, ...], data: tuple[Path,
     plan.data = list(data)
     plan.seed = seed
     for name, value in (("max_rows", max_rows), ("retrieval_queries", queries), ("retrieval_corpus", corpus),
-                        ("triplet_limit", triplet_limit)):
+                        ("triplet_limit", triplet_limit), ("max_seq_length", max_seq_length)):
         if value is not None:
             setattr(plan, name, value)
     if no_graph:

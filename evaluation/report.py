@@ -66,6 +66,7 @@ class EvaluationPlan:
     batch_size: int = 64
     seed: int = 42
     device: str | None = None
+    max_seq_length: int | None = None  # tokens read per text by every model; None = each model's own
 
     def check(self) -> None:
         if not self.models:
@@ -106,9 +107,10 @@ def evaluate(plan: EvaluationPlan, store: GraphStore | None = None) -> Evaluatio
     panels: list[tuple[str, np.ndarray]] = []
     projected = _projection_rows(published, touched, plan.seed)
     for name, path in plan.models.items():
-        model = open_model(path, device=plan.device)
+        model = open_model(path, device=plan.device, max_seq_length=plan.max_seq_length)
         model_started = time.perf_counter()
         result: dict[str, Any] = {"path": str(path), "id": model.id, "text": model.text.as_dict(),
+                                  "max_seq_length": int(model.model.max_seq_length),
                                   "trained_on": [str(f) for f in training_folders(path)]}
         result["cpc"] = {}
         for protocol in (published, clean):
@@ -244,7 +246,8 @@ def _graph_vectors(model: EmbeddingModel, patents: GraphPatents, store: GraphSto
 
     stored: dict[str, np.ndarray] = {}
     recorded = {r["id"]: r for r in store.run("embedding_models")}.get(model.id, {})
-    same_text = (recorded.get("text_format"), recorded.get("separator")) == (model.text.format, model.text.separator)
+    same_text = ((recorded.get("text_format"), recorded.get("separator"), recorded.get("max_seq_length"))
+                 == (model.text.format, model.text.separator, int(model.model.max_seq_length)))
     if model.id in graph_models(store) and same_text:
         for start in range(0, len(patents), _VECTOR_PAGE):
             page = stored_vectors(store, patents.ids[start:start + _VECTOR_PAGE])
@@ -323,8 +326,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [f"# patentcl evaluation report", "",
              f"Created {report['created_at']} on {report['machine']} in {report['seconds']} s; "
              f"baseline: **{base}**.", ""]
-    lines += ["| model | id | path |", "|---|---|---|"]
-    lines += [f"| {n} | `{m['id']}` | `{m['path']}` |" for n, m in report["models"].items()]
+    lines += ["| model | id | text | tokens per text | path |", "|---|---|---|---|---|"]
+    lines += [f"| {n} | `{m['id']}` | {m['text'].get('format')} | {m.get('max_seq_length')} | `{m['path']}` |"
+              for n, m in report["models"].items()]
     lines += ["", "## Headline", "", "| metric | " + " | ".join(names)
               + "".join(f" | {n} − {base}" for n in names if n != base) + " |",
               "|---|" + "---|" * (len(names) + len(names) - 1)]
