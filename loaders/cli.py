@@ -237,9 +237,9 @@ def export_admin_import(outdir: Path, patentsview_dir: Path | None, csv_files: t
 
 
 @click.command("load")
-@click.option("--csv-dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--csv-dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Folder of patent CSV files (default ../shared/data/google-patents-ai if present).")
-@click.option("--patentsview", "patentsview_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--patentsview", "patentsview_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="A folder of PatentsView tables to load as well.")
 @click.option("--generate", type=int, default=0, metavar="N",
               help="Generate a PatentsView fixture of N patents (tests/fixtures/make_patentsview.py) and load it.")
@@ -258,7 +258,10 @@ def bench_load(csv_dir: Path | None, patentsview_dir: Path | None, generate: int
         csv_dir = default if default.is_dir() else None
     runs: list[tuple[str, str, list[Path]]] = []
     if csv_dir:
-        runs.append((f"csv {csv_dir}", "csv", sorted(csv_dir.glob("*.csv"))))
+        files = sorted(csv_dir.glob("*.csv"))
+        if not files:
+            raise click.BadParameter(f"{csv_dir} holds no .csv file", param_hint="--csv-dir")
+        runs.append((f"csv {csv_dir}", "csv", files))
     if patentsview_dir:
         runs.append((f"patentsview {patentsview_dir}", "patentsview", [patentsview_dir]))
     with tempfile.TemporaryDirectory(prefix="patentcl-fixture-") as scratch:

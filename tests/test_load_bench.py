@@ -26,3 +26,10 @@ def test_bench_load_reports_figures_for_a_fresh_graph(tmp_path: Path) -> None:
     assert figures["total_s"] >= max(figures["parse_s"], figures["write_s"]) * 0.99
     assert figures["peak_rss_mb"] > 10 and figures["server_cpu_s"] > 0
     assert "CPUs, load average" in report["machine"]
+
+
+def test_bench_load_refuses_a_folder_without_csv_files(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["bench", "load", "--csv-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "holds no .csv file" in result.output
+    result = CliRunner().invoke(main, ["bench", "load", "--csv-dir", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "does not exist" in result.output
