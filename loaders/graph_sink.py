@@ -68,7 +68,7 @@ class GraphSink:
         written = self._write("load_patents", [row for row in rows if row["id"] in existing])
         try:
             written += self._write("create_patents", new)
-        except QueryError:  # another process created some of them since: fall back to MERGE
+        except QueryError:  # another process created some of them since: MERGE them
             return written + self._write("load_patents", new)
         for row in new:
             self._unclassified.add(row["id"])
@@ -78,12 +78,13 @@ class GraphSink:
         return self._write("load_abstracts", rows)
 
     def classifications(self, groups: list[Row]) -> int:
-        """Maps {id, cpc: [{code, sequence[, type]}]}, one per patent; CPC nodes are created first."""
+        """Maps {id, cpc: [{code, sequence[, type]}]}, each code once per patent (the sources see to
+        that); CPC nodes are created first."""
         self._ensure_cpc({item["code"] for group in groups for item in group["cpc"]})
-        groups = _one_group_per_id(groups, "cpc", "code")
         fresh: list[Row] = []
         known: list[Row] = []
         for group in groups:
+            # a second group of one patent in this batch goes to MERGE, which runs after the CREATE
             (fresh if self._unclassified.discard(group["id"]) else known).append(group)
         return (self._write("create_classifications", fresh, sum(len(g["cpc"]) for g in fresh))
                 + self._write("load_classifications", known, sum(len(g["cpc"]) for g in known)))
@@ -116,22 +117,11 @@ class GraphSink:
         self._known_cpc.update(nodes)
 
 
+
 def _one_row_per_id(rows: list[Row]) -> list[Row]:
-    """Rows of one id merged into the first (later values win, as `SET p += row` in order would)."""
+    """Rows of one id merged into one, later values winning. Needed for MERGE too: FalkorDB 4.16
+    applies only the first row's `SET p += row` when one UNWIND merges an id twice."""
     merged: dict[Any, Row] = {}
     for row in rows:
-        if row["id"] in merged:
-            merged[row["id"]] = {**merged[row["id"]], **row}
-        else:
-            merged[row["id"]] = row
+        merged[row["id"]] = {**merged[row["id"]], **row} if row["id"] in merged else row
     return list(merged.values())
-
-
-def _one_group_per_id(groups: list[Row], items: str, key: str) -> list[Row]:
-    """Groups of one id merged, each item key once (the first wins, as MERGE ... ON CREATE does)."""
-    merged: dict[Any, dict[Any, Row]] = {}
-    for group in groups:
-        bucket = merged.setdefault(group["id"], {})
-        for item in group[items]:
-            bucket.setdefault(item[key], item)
-    return [{"id": pid, items: list(bucket.values())} for pid, bucket in merged.items()]

@@ -103,8 +103,8 @@ def test_same_patent_twice_in_one_batch_and_a_reload(store: GraphStore, settings
     for batch_size in (10, 1):
         load(store, settings, [a], batch_size=batch_size)
         assert counts(store) == expected([a])
-    props = {row["id"]: row["props"] for row in store.run("dump_patents")}
-    assert props["US1B2"]["title"] == "Again" and props["US1B2"]["abstract"] == "Abstract one."
+        props = {row["id"]: row["props"] for row in store.run("dump_patents")}
+        assert props["US1B2"]["title"] == "Again" and props["US1B2"]["abstract"] == "Abstract one."
     edges = {(r["source"], r["target"]): r["props"] for r in store.run("dump_relationships") if r["type"] == "CLASSIFIED_AS"}
     assert edges[("US1B2", "G06F16/2255")]["sequence"] == 1  # the first row's code order wins
     assert edges[("US1B2", "H04L9/32")]["sequence"] == 2  # a new code of a repeat follows the earlier ones
