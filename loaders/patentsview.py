@@ -295,12 +295,32 @@ class AbstractStep(_Step):
         return {"loaded": sink.abstracts(rows)}
 
 
+class _PatentRuns:
+    """PatentsView lists a patent's rows together: whether the patent was kept, and which keys
+    (codes, cited ids) it has had, are decided per run of its rows."""
+
+    def __init__(self, kept: IdSet):
+        self.kept = kept
+        self._patent: str | None = None
+        self._seen: set[str] = set()
+        self._kept = False
+
+    def verdict(self, patent_id: str, key: str) -> str | None:
+        """"skipped" (patent not kept), "duplicate" (key seen in this run) or None (load the row)."""
+        if patent_id != self._patent:
+            self._patent, self._seen, self._kept = patent_id, set(), patent_id in self.kept
+        if not self._kept:
+            return "skipped"
+        if key in self._seen:
+            return "duplicate"
+        self._seen.add(key)
+        return None
+
+
 class ClassificationStep(_Step):
     def __init__(self, source: PatentsViewSource):
         super().__init__(source, CPC, ("patent_id", "cpc_sequence", "cpc_group", "cpc_type"))
-        self._group: str | None = None
-        self._seen: set[str] = set()
-        self._kept = False
+        self._runs = _PatentRuns(self.kept)
 
     def bind(self, table: Table) -> None:
         super().bind(table)
@@ -315,14 +335,9 @@ class ClassificationStep(_Step):
             code = parse_cpc(fields[self.i_code]).code
         except CpcError as exc:
             raise Rejected("cpc_group", str(exc)) from None
-        # PatentsView lists a patent's rows together: membership and duplicates are per group.
-        if patent_id != self._group:
-            self._group, self._seen, self._kept = patent_id, set(), patent_id in self.kept
-        if not self._kept:
-            return "skipped"
-        if code in self._seen:
-            return "duplicate"
-        self._seen.add(code)
+        verdict = self._runs.verdict(patent_id, code)
+        if verdict:
+            return verdict
         return {"id": patent_id, "code": code, "sequence": sequence, "type": _text(fields[self.i_type])}
 
     def write(self, sink: Any, rows: list[Row]) -> dict[str, int]:
@@ -334,9 +349,7 @@ class CitationStep(_Step):
         super().__init__(source, CITATION, ("patent_id", "citation_sequence", "citation_patent_id",
                                             "citation_date", "citation_category"))
         self.keep_external = source.options.keep_external_citations
-        self._group: str | None = None
-        self._seen: set[str] = set()
-        self._kept = False
+        self._runs = _PatentRuns(self.kept)
 
     def bind(self, table: Table) -> None:
         super().bind(table)
@@ -351,13 +364,9 @@ class CitationStep(_Step):
             raise Rejected("citation_patent_id", "citation_patent_id is empty")
         sequence = _integer(fields[self.i_sequence], "citation_sequence")
         day = _date(fields[self.i_date], "citation_date")
-        if patent_id != self._group:
-            self._group, self._seen, self._kept = patent_id, set(), patent_id in self.kept
-        if not self._kept:
-            return "skipped"
-        if cited in self._seen:
-            return "duplicate"
-        self._seen.add(cited)
+        verdict = self._runs.verdict(patent_id, cited)
+        if verdict:
+            return verdict
         row = {"id": patent_id, "cited": cited, "sequence": sequence, "date": day,
                "category": _text(fields[self.i_category])}
         if self.keep_external and cited not in self.kept:
