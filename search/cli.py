@@ -105,25 +105,7 @@ def _show_query(store, lookup: Lookup, vector) -> None:
     params = {**lookup.params, "vector": None if vector is None else [float(x) for x in vector]}
     query = store.catalogue.get(lookup.query["query"], lookup.query["version"], store.engine)
     params = {name: params[name] for name in query.params}
-    if store.engine == "neo4j":
-        header = ":params {" + ", ".join(f"{name}: {_literal(value)}" for name, value in params.items()) + "}"
-    else:
-        header = "CYPHER " + " ".join(f"{name}={_literal(value)}" for name, value in params.items())
-    click.echo(f"// {query.group}/{query.path.name}\n{header}\n{query.text.rstrip()}\n", err=True)
-
-
-def _literal(value: Any) -> str:
-    """A parameter value as a Cypher literal (what Neo4j Browser's :params and FalkorDB's CYPHER
-    header read): strings single-quoted, null/true/false, numbers, lists."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    click.echo(f"// {query.group}/{query.path.name}\n{store.params_by_hand(params)}\n{query.text.rstrip()}\n", err=True)
 
 
 @click.command("suggest-cpc")

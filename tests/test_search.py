@@ -206,8 +206,13 @@ def test_cli_prints_a_table_and_the_query(graph: Graph) -> None:
     out = CliRunner().invoke(main, ["--home", str(graph.settings.home), "similar", graph.ids[2], "-k", "3",
                                     "--show-query"], env={"PATENTCL_GRAPH_NAME": graph.settings.graph_name})
     assert out.exit_code == 0, out.output
-    assert "CYPHER id=" in out.output and "db.idx.vector.queryNodes" in out.output
+    assert "CYPHER `id`=" in out.output and "db.idx.vector.queryNodes" in out.output
     assert "found by vector index" in out.output
+    # pasted as printed (the CYPHER header line, then the query), it gives the lookup's answer
+    shown = out.output[out.output.index("// search/"):].split("\n\n")[0].splitlines()[1:]
+    by_hand = graph.store.run_text("\n".join(shown), write=False)
+    expected = similar(graph.store, patent=graph.ids[2], k=3).hits
+    assert [r["id"] for r in by_hand] == [h.id for h in expected]
 
 
 def test_suggestions_are_the_neighbours_vote_with_titles(graph: Graph) -> None:

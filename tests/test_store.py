@@ -112,3 +112,16 @@ def _catalogue_copy(tmp_path: Path) -> Path:
     for group in ("schema", "meta"):
         shutil.copytree(default_root() / group, root / group)
     return root
+
+
+def test_params_by_hand_in_each_engines_console(store: GraphStore) -> None:
+    from patentcl.graph.neo4j_store import Neo4jStore
+
+    params = {"id": "US1'B2", "k": 10, "cpc": ["G06N"], "exact": False, "vector": None}
+    assert (Neo4jStore.params_by_hand(None, params)  # type: ignore[arg-type]  (no server: pure rendering)
+            == ":params {id: 'US1\\'B2', k: 10, cpc: ['G06N'], exact: false, vector: null}")
+    header = store.params_by_hand(params)
+    assert header.startswith("CYPHER ")
+    row = store.run_text(f"{header} RETURN $id AS id, $k AS k, $cpc AS cpc, $exact AS exact, $vector AS vector",
+                         write=False)[0]
+    assert row == {"id": "US1'B2", "k": 10, "cpc": ["G06N"], "exact": False, "vector": None}

@@ -150,6 +150,9 @@ class FalkorDBStore(GraphStore):
             return QueryError(str(exc), engine="FalkorDB")
         return QueryError(str(exc), query=source.ref, path=str(source.path), engine="FalkorDB")
 
+    def params_by_hand(self, params: Mapping[str, Any]) -> str:
+        return _params_header(params).rstrip()  # what this store itself sends
+
     def engine_version(self) -> str:
         for module in self._db.connection.module_list():
             name = module.get(b"name", module.get("name"))

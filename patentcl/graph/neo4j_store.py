@@ -82,9 +82,25 @@ class Neo4jStore(GraphStore):
             return QueryError(message, engine="Neo4j")
         return QueryError(message, query=source.ref, path=str(source.path), engine="Neo4j")
 
+    def params_by_hand(self, params: Mapping[str, Any]) -> str:
+        return ":params {" + ", ".join(f"{name}: {_literal(value)}" for name, value in params.items()) + "}"
+
     def engine_version(self) -> str:
         row = next(self.run("engine_version"))
         return f"Neo4j {row['version']} {row['edition']}"
 
     def close(self) -> None:
         self._driver.close()
+
+
+def _literal(value: Any) -> str:
+    """A parameter value as a Cypher literal for Neo4j Browser's `:params`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -69,6 +69,11 @@ class GraphStore(ABC):
     def engine_version(self) -> str: ...
 
     @abstractmethod
+    def params_by_hand(self, params: Mapping[str, Any]) -> str:
+        """The line that sets `params` by hand before pasting a catalogue query into the engine's
+        own console (Neo4j Browser's `:params`, FalkorDB's `CYPHER` header)."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
     def __enter__(self) -> "GraphStore":
