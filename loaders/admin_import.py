@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import shlex
 import sqlite3
+from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -23,7 +24,7 @@ from patentcl.errors import PatentclError
 from patentcl.loaders.cpc import SECTION, SECTION_TITLES, parse_cpc
 from patentcl.loaders.idset import IdSet
 from patentcl.loaders.rejects import RejectLog
-from patentcl.loaders.runner import LoadReport, Runner, Step, check_inputs
+from patentcl.loaders.runner import Later, LoadReport, Runner, Step, Write, check_inputs
 
 Row = dict[str, Any]
 PATENT_PROPERTIES = ("id", "number", "title", "abstract", "date", "type", "kind", "num_claims", "country", "source")
@@ -80,44 +81,60 @@ class AdminImportSink:
                         f"ON CONFLICT(id) DO UPDATE SET {merged}")
         self._stub = f"INSERT INTO patent VALUES ({', '.join('?' * len(PATENT_PROPERTIES))}) ON CONFLICT(id) DO NOTHING"
 
-    # -- the sink interface ---------------------------------------------------------------------
-    def patents(self, rows: list[Row]) -> int:
+    # -- the sink interface: each write runs on the loader's writer thread -----------------------
+    def patents(self, rows: list[Row]) -> Write:
+        return Later(partial(self._patents, rows))
+
+    def abstracts(self, rows: list[Row]) -> Write:
+        return Later(partial(self._abstracts, rows))
+
+    def classifications(self, groups: list[Row]) -> Write:
+        return Later(partial(self._classifications, groups))
+
+    def citations(self, groups: list[Row]) -> Write:
+        return Later(partial(self._citations, groups))
+
+    def cpc_titles(self, rows: list[Row]) -> Write:
+        return Later(partial(self._cpc_titles, rows))
+
+    def _patents(self, rows: list[Row]) -> int:
         self._db.executemany(self._upsert, ([row.get(p) for p in PATENT_PROPERTIES] for row in rows))
         return len(rows)
 
-    def abstracts(self, rows: list[Row]) -> int:
+    def _abstracts(self, rows: list[Row]) -> int:
         before = self._db.total_changes
         self._db.executemany("UPDATE patent SET abstract = ? WHERE id = ?", ((r["abstract"], r["id"]) for r in rows))
         return self._db.total_changes - before
 
-    def classifications(self, groups: list[Row]) -> int:
+    def _classifications(self, groups: list[Row]) -> int:
         write = self._writers["classified_as"].writerow
         written = 0
         for group in groups:
-            for item in group["cpc"]:
-                self._add_cpc(item["code"])
-                write((group["id"], item["code"], item.get("sequence"), item.get("type")))
+            types = group.get("types") or [None] * len(group["codes"])
+            for code, sequence, kind in zip(group["codes"], group["sequences"], types):
+                self._add_cpc(code)
+                write((group["id"], code, sequence, kind))
                 written += 1
         self.rows["classified_as"] += written
         return written
 
-    def citations(self, groups: list[Row]) -> int:
+    def _citations(self, groups: list[Row]) -> int:
         write = self._writers["cites"].writerow
         written = 0
         for group in groups:
-            for item in group["cites"]:
-                cited = item["id"]
+            stubs = group.get("stubs") or [None] * len(group["cited"])
+            for cited, sequence, day, category, stub in zip(
+                    group["cited"], group["sequences"], group["dates"], group["categories"], stubs):
                 if cited not in self.known:
-                    stub = item.get("stub")
                     if stub is None:
                         continue  # the graph load's MATCH finds no such patent either
                     self._db.execute(self._stub, [cited if p == "id" else stub.get(p) for p in PATENT_PROPERTIES])
-                write((group["id"], cited, item.get("sequence"), item.get("date"), item.get("category")))
+                write((group["id"], cited, sequence, day, category))
                 written += 1
         self.rows["cites"] += written
         return written
 
-    def cpc_titles(self, rows: list[Row]) -> int:
+    def _cpc_titles(self, rows: list[Row]) -> int:
         written = 0
         for row in rows:
             node = self._cpc.get(row["code"])

@@ -3,9 +3,11 @@
 Each data set is loaded by a child process (so its peak memory is its own) into a new project
 folder with a new embedded FalkorDB server, after the schema migrations (the range indexes
 must exist before the writes). Printed per data set: wall seconds of the load (server start
-excluded, shown separately), parse seconds (reader thread) and write seconds (writer thread;
-the two overlap), patents/s and edges/s of the write queries themselves, CPU seconds of the
-loader process and of the graph server, and the loader's peak resident memory.
+excluded, shown separately), parse and render seconds (reader thread: reading and checking
+rows, then grouping them and rendering the queries) and write seconds (writer thread: running
+the queries; it overlaps the reader), patents/s and edges/s of the write queries themselves,
+also counting their rendering, CPU seconds of the loader process and of the graph server, and
+the loader's peak resident memory.
 """
 
 from __future__ import annotations
@@ -70,11 +72,13 @@ def _measure(kind: str, inputs: list[str], batch_size: int, home: str, result: A
         "startup_s": startup,
         "wall_s": report.seconds,
         "parse_s": sum(s.parse_seconds for s in report.steps),
+        "render_s": sum(s.render_seconds for s in report.steps),
         "write_s": sum(s.write_seconds for s in report.steps),
         "client_cpu_s": cpu,
         "server_cpu_s": (server_cpu - server_before) if server_cpu is not None and server_before is not None else None,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "queries": {name: {"rows": int(rows), "seconds": seconds} for name, (rows, seconds) in report.write_stats.items()},
+        "queries": {name: {"rows": int(rows), "seconds": seconds, "render_seconds": report.render_stats.get(name, 0.0)}
+                    for name, (rows, seconds) in report.write_stats.items()},
         "labels": graph.labels,
         "relationships": graph.relationships,
         "rejected": report.rejected,
@@ -105,26 +109,34 @@ def generate_fixture(outdir: Path, patents: int, seed: int = 7) -> Path:
 
 def figures(result: dict[str, Any]) -> dict[str, Any]:
     """The headline numbers. Rates are rows over the wall time of their write queries (writer
-    thread: building the parameters, sending, the server's work); totals are wall seconds."""
+    thread: sending, the server's work; `_rendered` rates add the time the reader spent
+    rendering them ahead); totals are wall seconds."""
     queries = result["queries"]
 
-    def rate(*names: str, rows_of: str | None = None) -> float | None:
-        """Rows over the seconds of `names` together; rows counted once (from `rows_of` when given:
-        the existence check reads the rows the writes then write)."""
+    def rate(*names: str, rows_of: tuple[str, ...] | None = None, rendered: bool = False) -> float | None:
+        """Rows over the seconds of `names` together, rows counted from `rows_of` when given (the
+        existence read times reading the rows that the writes then write; a failed attempt's
+        time counts, its rows do not)."""
         timed = [queries[n] for n in names if n in queries]
-        seconds = sum(q["seconds"] for q in timed)
-        rows = queries[rows_of]["rows"] if rows_of else sum(q["rows"] for q in timed)
-        return rows / seconds if timed and seconds and (rows_of is None or rows_of in queries) else None
+        seconds = sum(q["seconds"] + (q["render_seconds"] if rendered else 0.0) for q in timed)
+        rows = sum(queries[n]["rows"] for n in (rows_of or names) if n in queries)
+        return rows / seconds if timed and seconds else None
 
+    patent_queries = ("existing_patents", "create_patents", "load_patents")
+    patent_rows = ("create_patents", "load_patents")
+    edge_queries = ("create_classifications", "load_classifications")
     return {
         "patents": result["labels"].get("Patent", 0),
         "classification_edges": result["relationships"].get("CLASSIFIED_AS", 0),
         "citation_edges": result["relationships"].get("CITES", 0),
         "total_s": result["wall_s"],
         "parse_s": result["parse_s"],
+        "render_s": result["render_s"],
         "write_s": result["write_s"],
-        "patents_per_s": rate("existing_patents", "create_patents", "load_patents", rows_of="existing_patents"),
-        "classification_edges_per_s": rate("create_classifications", "load_classifications"),
+        "patents_per_s": rate(*patent_queries, rows_of=patent_rows),
+        "patents_per_s_rendered": rate(*patent_queries, rows_of=patent_rows, rendered=True),
+        "classification_edges_per_s": rate(*edge_queries),
+        "classification_edges_per_s_rendered": rate(*edge_queries, rendered=True),
         "citation_rows_per_s": rate("load_citations"),  # rows sent; those citing unloaded patents included
         "cpc_nodes_per_s": rate("load_cpc_nodes"),
         "client_cpu_s": result["client_cpu_s"],

@@ -77,7 +77,8 @@ def print_report(report: LoadReport, as_json: bool, graph: dict[str, Any] | None
             "rejects": str(report.rejects_path) if report.rejects_path else None,
             "notes": report.notes,
             "files": [{"step": s.name, "file": s.file, "parse_seconds": round(s.parse_seconds, 3),
-                       "write_seconds": round(s.write_seconds, 3), **s.counts} for s in report.steps],
+                       "render_seconds": round(s.render_seconds, 3), "write_seconds": round(s.write_seconds, 3),
+                       **s.counts} for s in report.steps],
             "graph": graph,
             "queries": report.provenance,
         }))
@@ -90,11 +91,12 @@ def print_report(report: LoadReport, as_json: bool, graph: dict[str, Any] | None
         table.add_column(column, justify="right")
     table.add_column("notes", overflow="fold")
     table.add_column("parse s", justify="right")
+    table.add_column("render s", justify="right")
     table.add_column("write s", justify="right")
     for step in report.steps:
         notes = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in step.counts.items() if k not in _COLUMNS and v)
         table.add_row(Path(step.file).name, *(f"{step.counts.get(c, 0):,}" for c in _COLUMNS), notes,
-                      f"{step.parse_seconds:.1f}", f"{step.write_seconds:.1f}")
+                      f"{step.parse_seconds:.1f}", f"{step.render_seconds:.1f}", f"{step.write_seconds:.1f}")
     console.print(table)
     console.print(f"{report.seconds:.1f} s")
     if report.rejected:
@@ -247,7 +249,7 @@ def export_admin_import(outdir: Path, patentsview_dir: Path | None, csv_files: t
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_load(csv_dir: Path | None, patentsview_dir: Path | None, generate: int, batch_size: int,
                as_json: bool) -> None:
-    """Load throughput into a fresh embedded graph: patents/s, edges/s, parse and write time,
+    """Load throughput into a fresh embedded graph: patents/s, edges/s, parse, render and write time,
     CPU of loader and server, peak memory of the loader."""
     import tempfile
 

@@ -21,7 +21,7 @@ from typing import Any
 from patentcl.loaders.cpc import CpcError, parse_cpc
 from patentcl.loaders.filters import BadValue, LoadFilter, Sampler, parse_date
 from patentcl.loaders.idset import IdSet
-from patentcl.loaders.runner import Rejected, Row, Step
+from patentcl.loaders.runner import BatchWrite, Rejected, Row, Step, run_writes
 from patentcl.loaders.tables import InputError, open_table
 from patentcl.progress import progress_bar
 
@@ -223,10 +223,8 @@ class CsvStep(Step):
         start = len(had)
         new = [c for c in codes if c not in had]
         had.update(new)
-        return {"patent": patent, "cpc": {"id": patent_id, "cpc": [
-            {"code": c, "sequence": start + i} for i, c in enumerate(new)]}}
+        return {"patent": patent, "cpc": {"id": patent_id, "codes": new, "sequences": list(range(start, start + len(new)))}}
 
-    def write(self, sink: Any, rows: list[Row]) -> dict[str, int]:
-        loaded = sink.patents([r["patent"] for r in rows if r["patent"] is not None])
-        edges = sink.classifications([r["cpc"] for r in rows if r["cpc"]["cpc"]])
-        return {"loaded": loaded, "classifications": edges}
+    def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
+        return run_writes(loaded=sink.patents([r["patent"] for r in rows if r["patent"] is not None]),
+                          classifications=sink.classifications([r["cpc"] for r in rows if r["cpc"]["codes"]]))

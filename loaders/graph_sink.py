@@ -4,23 +4,35 @@ Patents, CPC nodes, the CPC hierarchy and each kind of edge are separate queries
 small, index-backed MERGE, CPC nodes are merged once per load (there are few of them), and edge
 queries MATCH end points that earlier steps wrote.
 
-MERGE looks every row up first. Patents the graph does not hold yet (one read per batch says
-which) are CREATEd instead, and so are the classification edges of patents this load created:
-about half the server's work for a first load. The sink remembers, in memory only, which patents
-it created and has not classified yet; a resumed load starts with none and MERGEs everything,
-so replaying a batch never duplicates an edge.
+Writing a batch has two halves. `patents()`, `classifications()` and the other record methods
+run on the loader's reader thread: they group the rows and render the queries (for FalkorDB the
+parameters become query text, the costliest Python of a write) and return a `Write`. Its
+`run()`, on the writer thread, sends them. So the graph writes one batch while Python prepares
+the next, instead of waiting for it.
+
+MERGE looks every row up first. Patents the graph does not hold yet are CREATEd instead, and so
+are the classification edges of patents this load created: about half the server's work for a
+first load. A batch of patents is rendered as one CREATE of the whole batch: if one of them
+exists, the uniqueness constraint on Patent.id fails the query and the graph undoes it. After
+such a failure the sink asks which patents exist before each batch (CREATE for the others, MERGE
+for those) until a batch finds none. Classifications are rendered as CREATE for the patents the
+rendered CREATEs will create; when the write comes, the sink checks that it did create them and
+has not classified them yet (it remembers, in memory only), else renders the batch again with
+MERGE for the others. A resumed load starts knowing of no created patent, so a replayed batch,
+whose patents exist, MERGEs its edges and never duplicates one.
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from patentcl.errors import QueryError
-from patentcl.graph import GraphStore
+from patentcl.graph import GraphStore, PreparedQuery
 from patentcl.loaders.cpc import SECTION, SECTION_TITLES, parse_cpc
 from patentcl.loaders.idset import IdSet
+from patentcl.loaders.runner import Write
 
 Row = dict[str, Any]
 
@@ -31,8 +43,10 @@ class GraphSink:
     def __init__(self, store: GraphStore, *, keep_external_citations: bool = False):
         self.store = store
         self._known_cpc: set[str] = set()
-        # per query: [rows given, seconds], for benchmarks (rows are edges for edge queries)
+        # per query: [rows given, seconds running it] (writer thread; a failed attempt's time
+        # counts, its rows do not) and seconds rendering it ahead (reader thread); for benchmarks
         self.stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+        self.render_seconds: Counter = Counter()
         self._citations = "load_citations_keep_external" if keep_external_citations else "load_citations"
         self._queries = {
             name: store.query(name) for name in (
@@ -41,68 +55,39 @@ class GraphSink:
                 self._citations,
             )
         }
+        self._create_first = True  # render a batch as one CREATE, without asking what exists
         self._unclassified = IdSet()  # patents this sink created that have no classification yet
-
-    def _run(self, name: str, params: dict[str, Any], count: int) -> list[Row]:
-        started = time.perf_counter()
-        result = list(self.store.run(self._queries[name], params))
-        stat = self.stats[name]
-        stat[0] += count
-        stat[1] += time.perf_counter() - started
-        return result
-
-    def _write(self, name: str, rows: list[Row], count: int | None = None) -> int:
-        if not rows:
-            return 0
-        result = self._run(name, {"rows": rows}, len(rows) if count is None else count)
-        return int(result[0]["written"]) if result else 0
+        self._expected = IdSet()  # patents whose rendered CREATE has not been classified (reader's view)
 
     def provenance(self) -> list[dict[str, object]]:
         return [q.provenance() for q in self._queries.values()]
 
-    # -- records ------------------------------------------------------------------------------
-    def patents(self, rows: list[Row]) -> int:
-        rows = _one_row_per_id(rows)
-        existing = {r["id"] for r in self._run("existing_patents", {"ids": [r["id"] for r in rows]}, len(rows))}
-        new = [row for row in rows if row["id"] not in existing]
-        written = self._write("load_patents", [row for row in rows if row["id"] in existing])
-        try:
-            written += self._write("create_patents", new)
-        except QueryError:  # another process created some of them since: MERGE them
-            return written + self._write("load_patents", new)
-        for row in new:
-            self._unclassified.add(row["id"])
-        return written
+    # -- records (reader thread) ----------------------------------------------------------------
+    def patents(self, rows: list[Row]) -> Write:
+        return _Patents(self, _one_row_per_id(rows))
 
-    def abstracts(self, rows: list[Row]) -> int:
-        return self._write("load_abstracts", rows)
+    def abstracts(self, rows: list[Row]) -> Write:
+        return _Unwind(self, "load_abstracts", rows)
 
-    def classifications(self, groups: list[Row]) -> int:
-        """Maps {id, cpc: [{code, sequence[, type]}]}, each code once per patent (the sources see to
-        that); CPC nodes are created first."""
-        self._ensure_cpc({item["code"] for group in groups for item in group["cpc"]})
-        fresh: list[Row] = []
-        known: list[Row] = []
-        for group in groups:
-            # a second group of one patent in this batch goes to MERGE, which runs after the CREATE
-            (fresh if self._unclassified.discard(group["id"]) else known).append(group)
-        return (self._write("create_classifications", fresh, sum(len(g["cpc"]) for g in fresh))
-                + self._write("load_classifications", known, sum(len(g["cpc"]) for g in known)))
+    def classifications(self, groups: list[Row]) -> Write:
+        """Maps {id, codes, sequences[, types]} (parallel lists), each code once per patent (the
+        sources see to that); CPC nodes are created first."""
+        return _Classifications(self, groups)
 
-    def citations(self, groups: list[Row]) -> int:
-        """Maps {id, cites: [{id, sequence, date, category[, stub]}]}, one per citing patent;
-        returns the edges written (cited patents not in the graph are skipped or stubbed)."""
-        return self._write(self._citations, groups, sum(len(g["cites"]) for g in groups))
+    def citations(self, groups: list[Row]) -> Write:
+        """Maps {id, cited, sequences, dates, categories[, stubs]} (parallel lists), one per citing patent;
+        counts the edges written (cited patents not in the graph are skipped or stubbed)."""
+        return _Unwind(self, self._citations, groups, sum(len(g["cited"]) for g in groups))
 
-    def cpc_titles(self, rows: list[Row]) -> int:
-        return self._write("load_cpc_titles", rows)
+    def cpc_titles(self, rows: list[Row]) -> Write:
+        return _Unwind(self, "load_cpc_titles", rows)
 
-    # -- CPC hierarchy ------------------------------------------------------------------------
-    def _ensure_cpc(self, codes: set[str]) -> None:
-        """MERGEs the CPC nodes (with all ancestors) and CHILD_OF links this load has not written yet."""
+    def _cpc_writes(self, codes: set[str]) -> list[_Unwind]:
+        """MERGEs of the CPC nodes (with all ancestors) and CHILD_OF links this load has not
+        rendered yet; they run before the classifications that need them."""
         new = codes - self._known_cpc
         if not new:
-            return
+            return []
         nodes: dict[str, Row] = {}
         for code in new:
             for node in parse_cpc(code).lineage():
@@ -111,11 +96,122 @@ class GraphSink:
                     if node.level == SECTION:
                         row["title"] = SECTION_TITLES[node.code]
                     nodes[node.code] = row
-        self._write("load_cpc_nodes", list(nodes.values()))
         parents = [{"code": c, "parent": parse_cpc(c).parent} for c in nodes if parse_cpc(c).parent]
-        self._write("load_cpc_parents", parents)
         self._known_cpc.update(nodes)
+        return [_Unwind(self, "load_cpc_nodes", list(nodes.values())), _Unwind(self, "load_cpc_parents", parents)]
 
+    # -- queries --------------------------------------------------------------------------------
+    def _prepare(self, name: str, params: dict[str, Any]) -> PreparedQuery:
+        started = time.perf_counter()
+        prepared = self.store.prepare(self._queries[name], params)
+        self.render_seconds[name] += time.perf_counter() - started
+        return prepared
+
+    def _run(self, name: str, prepared: PreparedQuery, count: int) -> list[Row]:
+        stat = self.stats[name]
+        started = time.perf_counter()
+        try:
+            result = list(self.store.run_prepared(prepared))
+        finally:
+            stat[1] += time.perf_counter() - started
+        stat[0] += count
+        return result
+
+    def _run_now(self, name: str, params: dict[str, Any], count: int) -> list[Row]:
+        """Renders and runs on the writer thread: the fallbacks, whose rows depend on the graph."""
+        return self._run(name, self.store.prepare(self._queries[name], params), count)
+
+    def _write_now(self, name: str, rows: list[Row], count: int | None = None) -> int:
+        if not rows:
+            return 0
+        result = self._run_now(name, {"rows": rows}, len(rows) if count is None else count)
+        return int(result[0]["written"]) if result else 0
+
+
+class _Unwind:
+    """One UNWIND over `$rows`, rendered now; nothing to run for no rows."""
+
+    def __init__(self, sink: GraphSink, name: str, rows: list[Row], count: int | None = None):
+        self.sink, self.name = sink, name
+        self.count = len(rows) if count is None else count
+        self.prepared = sink._prepare(name, {"rows": rows}) if rows else None
+
+    def run(self) -> int:
+        if self.prepared is None:
+            return 0
+        result = self.sink._run(self.name, self.prepared, self.count)
+        return int(result[0]["written"]) if result else 0
+
+
+class _Patents:
+    def __init__(self, sink: GraphSink, rows: list[Row]):
+        self.sink, self.rows = sink, rows
+        self.create: _Unwind | None = None
+        if sink._create_first and rows:
+            self.create = _Unwind(sink, "create_patents", rows)
+            for row in rows:
+                sink._expected.add(row["id"])
+
+    def run(self) -> int:
+        sink, rows = self.sink, self.rows
+        if not rows:
+            return 0
+        if sink._create_first:  # (rendered ahead unless the reader saw the flag down then)
+            try:
+                written = self.create.run() if self.create else sink._write_now("create_patents", rows)
+                return self._created(rows, written)
+            except QueryError:  # some exist: ask from now on
+                sink._create_first = False
+        existing = {r["id"] for r in sink._run_now("existing_patents", {"ids": [r["id"] for r in rows]}, len(rows))}
+        sink._create_first = not existing
+        new = [row for row in rows if row["id"] not in existing]
+        written = sink._write_now("load_patents", [row for row in rows if row["id"] in existing])
+        try:
+            return written + self._created(new, sink._write_now("create_patents", new))
+        except QueryError:  # another process created some of them since: MERGE them
+            return written + sink._write_now("load_patents", new)
+
+    def _created(self, rows: list[Row], written: int) -> int:
+        for row in rows:
+            self.sink._unclassified.add(row["id"])
+        return written
+
+
+class _Classifications:
+    def __init__(self, sink: GraphSink, groups: list[Row]):
+        self.sink = sink
+        self.cpc = sink._cpc_writes({code for group in groups for code in group["codes"]})
+        fresh: list[Row] = []
+        known: list[Row] = []
+        for group in groups:
+            # a second group of one patent in this batch goes to MERGE, which runs after the CREATE
+            (fresh if sink._expected.discard(group["id"]) else known).append(group)
+        self.fresh, self.known = fresh, known
+        self.writes = [_Unwind(sink, "create_classifications", fresh, _edges(fresh)),
+                       _Unwind(sink, "load_classifications", known, _edges(known))]
+
+    def run(self) -> int:
+        sink = self.sink
+        for write in self.cpc:
+            write.run()
+        unclassified = sink._unclassified
+        if all(group["id"] in unclassified for group in self.fresh):
+            for group in self.fresh + self.known:
+                unclassified.discard(group["id"])
+            return sum(write.run() for write in self.writes)
+        # a rendered CREATE of patents failed (they existed): split again by what the graph holds
+        fresh: list[Row] = []
+        known: list[Row] = list(self.known)
+        for group in self.fresh:
+            (fresh if unclassified.discard(group["id"]) else known).append(group)
+        for group in self.known:
+            unclassified.discard(group["id"])
+        return (sink._write_now("create_classifications", fresh, _edges(fresh))
+                + sink._write_now("load_classifications", known, _edges(known)))
+
+
+def _edges(groups: list[Row]) -> int:
+    return sum(len(g["codes"]) for g in groups)
 
 
 def _one_row_per_id(rows: list[Row]) -> list[Row]:
@@ -125,3 +221,6 @@ def _one_row_per_id(rows: list[Row]) -> list[Row]:
     for row in rows:
         merged[row["id"]] = {**merged[row["id"]], **row} if row["id"] in merged else row
     return list(merged.values())
+
+
+__all__ = ["GraphSink"]

@@ -77,6 +77,7 @@ def run_load(
         runner = Runner(sink, checkpoint, rejects, batch_size=batch_size or settings.batch_size)
         runner.run(steps, report)
         report.write_stats = dict(sink.stats)
+        report.render_stats = dict(sink.render_seconds)
     finally:
         rejects.close()
     checkpoint.delete()

@@ -24,7 +24,7 @@ from typing import Any
 from patentcl.loaders.cpc import CpcError, parse_cpc
 from patentcl.loaders.filters import BadValue, LoadFilter, Sampler, parse_date
 from patentcl.loaders.idset import IdSet
-from patentcl.loaders.runner import Rejected, Row, Step
+from patentcl.loaders.runner import BatchWrite, Rejected, Row, Step, run_write_of, run_writes
 from patentcl.loaders.tables import InputError, Table, open_table
 from patentcl.progress import progress_bar
 
@@ -109,23 +109,25 @@ def _patent_id(fields: list[str], at: int, field: str = "patent_id") -> str:
     return patent_id
 
 
-def group_by_patent(rows: list[Row], items: str, fields: dict[str, str]) -> list[Row]:
-    """Consecutive rows of one patent as one map {id, <items>: [...]}, so a write query looks
-    each patent up once; `fields` maps item keys to row keys (None values are left out)."""
+def columns_by_patent(rows: list[Row], columns: dict[str, str]) -> list[Row]:
+    """Consecutive rows of one patent as one map {id, <list>: [...], ...} of parallel lists, so a
+    write query looks each patent up once; `columns` maps list names to row keys."""
     grouped: list[Row] = []
     current: str | None = None
-    bucket: list[Row] = []
+    lists: list[tuple[list, str]] = []
     for row in rows:
         if row["id"] != current:
             current = row["id"]
-            bucket = []
-            grouped.append({"id": current, items: bucket})
-        bucket.append({key: row[src] for key, src in fields.items() if row.get(src) is not None})
+            group: Row = {"id": current, **{name: [] for name in columns}}
+            grouped.append(group)
+            lists = [(group[name], key) for name, key in columns.items()]
+        for values, key in lists:
+            values.append(row.get(key))
     return grouped
 
 
-_CPC_ITEM = {"code": "code", "sequence": "sequence", "type": "type"}
-_CITE_ITEM = {"id": "cited", "sequence": "sequence", "date": "date", "category": "category", "stub": "stub"}
+_CODE_COLUMNS = {"codes": "code", "sequences": "sequence", "types": "type"}
+_CITE_COLUMNS = {"cited": "cited", "sequences": "sequence", "dates": "date", "categories": "category"}
 
 
 @dataclass
@@ -274,8 +276,8 @@ class PatentStep(_Step):
             row["abstract"] = _text(fields[at["patent_abstract"]])
         return {k: v for k, v in row.items() if v is not None}
 
-    def write(self, sink: Any, rows: list[Row]) -> dict[str, int]:
-        return {"loaded": sink.patents(rows)}
+    def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
+        return run_writes(loaded=sink.patents(rows))
 
 
 class AbstractStep(_Step):
@@ -291,8 +293,8 @@ class AbstractStep(_Step):
             return "empty"
         return {"id": patent_id, "abstract": abstract}
 
-    def write(self, sink: Any, rows: list[Row]) -> dict[str, int]:
-        return {"loaded": sink.abstracts(rows)}
+    def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
+        return run_writes(loaded=sink.abstracts(rows))
 
 
 class _PatentRuns:
@@ -340,8 +342,8 @@ class ClassificationStep(_Step):
             return verdict
         return {"id": patent_id, "code": code, "sequence": sequence, "type": _text(fields[self.i_type])}
 
-    def write(self, sink: Any, rows: list[Row]) -> dict[str, int]:
-        return {"loaded": sink.classifications(group_by_patent(rows, "cpc", _CPC_ITEM))}
+    def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
+        return run_writes(loaded=sink.classifications(columns_by_patent(rows, _CODE_COLUMNS)))
 
 
 class CitationStep(_Step):
@@ -375,9 +377,9 @@ class CitationStep(_Step):
             counts["external"] += 1
         return row
 
-    def write(self, sink: Any, rows: list[Row]) -> dict[str, int]:
-        written = sink.citations(group_by_patent(rows, "cites", _CITE_ITEM))
-        return {"loaded": written, "not_in_graph": len(rows) - written}
+    def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
+        columns = {**_CITE_COLUMNS, "stubs": "stub"} if self.keep_external else _CITE_COLUMNS
+        return run_write_of(sink.citations(columns_by_patent(rows, columns)), len(rows))
 
 
 class TitleStep(Step):
@@ -411,6 +413,5 @@ class TitleStep(Step):
                 rows.append({"code": code, "title": title})
         return rows or "duplicate"
 
-    def write(self, sink: Any, rows: list[Row]) -> dict[str, int]:
-        written = sink.cpc_titles(rows)
-        return {"loaded": written, "not_in_graph": len(rows) - written}
+    def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
+        return run_write_of(sink.cpc_titles(rows), len(rows))

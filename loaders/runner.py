@@ -3,7 +3,8 @@ batches, checkpoint after each batch, log rejects, count everything, show progre
 
 A source is a list of steps, one per input file, run in order (patents before the edges that
 need them). A step turns one record into a row for its sink (or a skip reason, or a reject) and
-writes a batch of rows through the sink. Checkpoints make a run resumable: records a previous
+turns a batch of rows into the sink's rendered writes, on the reader thread; a writer thread
+runs them in order while the reader goes on. Checkpoints make a run resumable: records a previous
 run handled are skipped, or replayed without writing for steps whose state later steps need
 (the set of patents kept).
 """
@@ -11,13 +12,14 @@ run handled are skipped, or replayed without writing for steps whose state later
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from patentcl.loaders.checkpoint import Checkpoint
 from patentcl.loaders.rejects import RejectLog
@@ -27,6 +29,28 @@ from patentcl.progress import progress_bar
 Row = dict[str, Any]
 # The progress bar moves every 16,384 records.
 _PROGRESS_MASK = (1 << 14) - 1
+# Python's thread switch interval during a load (default 5 ms). The writer thread mostly waits
+# for the graph, but takes the GIL back after every chunk of a large query that the socket
+# accepts, each time waiting out the reader's turn: with the default, the patent writes of the
+# 31.5K CSV set ran at 15-20K patents/s, with 0.2 ms at 35-38K/s (BENCHMARKS.md).
+_SWITCH_INTERVAL = 0.0002
+
+
+class Write(Protocol):
+    """What a sink returns for a batch of records: its writes, prepared; `run()` (writer
+    thread) makes them and returns the count the target reports written."""
+
+    def run(self) -> int: ...
+
+
+class Later:
+    """A Write that does all its work when run (sinks with nothing to prepare ahead)."""
+
+    def __init__(self, work: Callable[[], int]):
+        self.run = work
+
+
+BatchWrite = Callable[[], dict[str, int]]  # runs a batch's writes; returns counters to add
 
 
 class Rejected(Exception):
@@ -63,8 +87,23 @@ class Step(ABC):
         """A row (or rows) to write, or the name of the counter of a skipped record; raises Rejected."""
 
     @abstractmethod
-    def write(self, sink: Any, rows: list[Row]) -> dict[str, int]:
-        """Writes a batch; returns counters to add (at least `loaded`)."""
+    def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
+        """A batch's writes, rendered now (reader thread) and run later by the writer thread,
+        which adds the counters they return (at least `loaded`)."""
+
+
+def run_writes(**writes: Write) -> BatchWrite:
+    """Runs the writes in order; each counter is what its write reports."""
+    return lambda: {name: write.run() for name, write in writes.items()}
+
+
+def run_write_of(write: Write, sent: int) -> BatchWrite:
+    """`loaded`: what the graph wrote of the `sent` rows; `not_in_graph`: the rest (an end point
+    they need is not in the graph)."""
+    def run() -> dict[str, int]:
+        written = write.run()
+        return {"loaded": written, "not_in_graph": sent - written}
+    return run
 
 
 @dataclass
@@ -73,7 +112,8 @@ class StepReport:
     file: str
     counts: dict[str, int]
     parse_seconds: float = 0.0  # reading, validating, filtering (the reader thread, not waiting)
-    write_seconds: float = 0.0  # building parameters and running the writes (the writer thread)
+    render_seconds: float = 0.0  # grouping rows and rendering the queries (the reader thread)
+    write_seconds: float = 0.0  # running the writes (the writer thread)
 
 
 @dataclass
@@ -85,7 +125,8 @@ class LoadReport:
     resumed: bool = False
     notes: list[str] = field(default_factory=list)
     provenance: list[dict[str, object]] = field(default_factory=list)
-    write_stats: dict[str, list[float]] = field(default_factory=dict)  # query -> [rows, seconds]
+    write_stats: dict[str, list[float]] = field(default_factory=dict)  # query -> [rows, seconds running]
+    render_stats: dict[str, float] = field(default_factory=dict)  # query -> seconds rendering ahead
 
     def total(self, counter: str) -> int:
         return sum(s.counts.get(counter, 0) for s in self.steps)
@@ -94,7 +135,7 @@ class LoadReport:
 @dataclass
 class _Job:
     step: Step
-    rows: list[Row]
+    write: BatchWrite | None  # None: nothing to write, only a checkpoint
     position: int  # records handled once these rows are written
     counts: dict[str, int]  # the reader's counters at `position`
     rejects_bytes: int  # size of the rejects file at `position`
@@ -103,11 +144,10 @@ class _Job:
 
 class _Writer:
     """Writes batches on a thread of its own, in order, so the graph works on one batch while
-    the next is parsed; checkpoints after each batch it wrote. The reader is at most two
-    batches ahead (memory stays bounded)."""
+    the next is parsed and rendered; checkpoints after each batch it wrote. The reader is at
+    most two batches ahead (memory stays bounded)."""
 
-    def __init__(self, sink: Any, save: Callable[[_Job, Counter], None]):
-        self.sink = sink
+    def __init__(self, save: Callable[[_Job, Counter], None]):
         self.save = save
         self.written: dict[str, Counter] = {}  # per step: counters the writes reported
         self.seconds: Counter = Counter()  # per step: time spent writing
@@ -125,9 +165,9 @@ class _Writer:
                     return
                 if self.error is None and not self._stopping:
                     written = self.written.setdefault(job.step.name, Counter())
-                    if job.rows:
+                    if job.write is not None:
                         started = time.perf_counter()
-                        written.update(job.step.write(self.sink, job.rows))
+                        written.update(job.write())
                         self.seconds[job.step.name] += time.perf_counter() - started
                     self.save(job, written)
             except BaseException as exc:  # handed to the reader thread, which raises it
@@ -179,13 +219,16 @@ class Runner:
         """Runs the steps in order. The writer goes on with a step's last batches while the
         reader parses the next file; writes stay in order, so edges find their end points."""
         started = time.perf_counter()
-        writer = _Writer(self.sink, self._save)
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(_SWITCH_INTERVAL)
+        writer = _Writer(self._save)
         try:
             for step in steps:
                 report.steps.append(self._run_step(step, writer))
             writer.drain()
         finally:
             writer.close()
+            sys.setswitchinterval(interval)
         for step in report.steps:
             step.counts = dict(Counter(step.counts) + writer.written.get(step.name, Counter()))
             step.write_seconds = writer.seconds[step.name]
@@ -216,7 +259,7 @@ class Runner:
             return report
 
         started = time.perf_counter()
-        waited = 0.0
+        waited = rendered = 0.0
         batch: list[Row] = []
         reject = self.rejects.add
         handle = step.handle
@@ -228,9 +271,14 @@ class Runner:
         index = shown = 0
 
         def submit(position: int, done: bool = False) -> None:
-            nonlocal batch, waited
+            nonlocal batch, waited, rendered
             counts["read"] = read_before + position
-            waited += writer.submit(_Job(step, batch, position, dict(counts), self.rejects.mark(), done))
+            write = None
+            if batch:
+                before = time.perf_counter()
+                write = step.prepare(self.sink, batch)
+                rendered += time.perf_counter() - before
+            waited += writer.submit(_Job(step, write, position, dict(counts), self.rejects.mark(), done))
             batch = []
 
         label = f"{Path(display).name}{' (replay)' if done_before else ''}"
@@ -272,7 +320,8 @@ class Runner:
             finally:
                 table.close()
         report.counts = dict(counts)  # the writer's counters are added when it has finished
-        report.parse_seconds = time.perf_counter() - started - waited
+        report.render_seconds = rendered
+        report.parse_seconds = time.perf_counter() - started - waited - rendered
         return report
 
 
@@ -282,4 +331,5 @@ def check_inputs(steps: list[Step]) -> None:
         step.open().close()
 
 
-__all__ = ["LoadReport", "Rejected", "Runner", "Step", "StepReport", "check_inputs"]
+__all__ = ["BatchWrite", "Later", "LoadReport", "Rejected", "Runner", "Step", "StepReport", "check_inputs", "run_write_of",
+           "run_writes", "Write"]

@@ -110,6 +110,27 @@ def test_same_patent_twice_in_one_batch_and_a_reload(store: GraphStore, settings
     assert edges[("US1B2", "H04L9/32")]["sequence"] == 2  # a new code of a repeat follows the earlier ones
 
 
+def test_a_load_into_a_graph_holding_some_of_its_patents(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+    """A batch is CREATEd whole until one fails on an existing patent (the graph undoes it); then
+    the loader asks what exists before each batch, until a batch finds none."""
+    a = write_csv(tmp_path / "a.csv", [["US1B2", "One", "First abstract.", "['G06N3/084']"],
+                                       ["US2B2", "Two", "", "['G06F16/35']"]])
+    load(store, settings, [a])
+    b = write_csv(tmp_path / "b.csv", [["US1B2", "One again", "", "['G06N3/084', 'H04L9/32']"], ["US10B2", "", "", "['G06N3/08']"],
+                                       ["US11B2", "", "", "['G06N3/08']"], ["US12B2", "", "", "[]"],
+                                       ["US13B2", "", "", "['G06N3/084']"], ["US14B2", "", "", "['G06N3/084']"],
+                                       ["US2B2", "", "", "['G06F16/35']"], ["US15B2", "", "", "['G06N3/084']"]])
+    report = load(store, settings, [b], batch_size=2)
+    assert counts(store) == expected([a, b])
+    props = {row["id"]: row["props"] for row in store.run("dump_patents")}
+    assert props["US1B2"]["title"] == "One again" and props["US1B2"]["abstract"] == "First abstract."
+    rows = {name: int(stat[0]) for name, stat in report.write_stats.items()}
+    # batch 1 fails its CREATE and asks (1 exists), batch 2 asks (none), batch 3 CREATEs whole,
+    # batch 4 fails its CREATE and asks (1 exists)
+    assert (rows["existing_patents"], rows["create_patents"], rows["load_patents"]) == (6, 6, 2)
+    assert report.write_stats["create_patents"][1] > 0
+
+
 def test_bad_rows_are_rejected_with_file_line_and_field(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(

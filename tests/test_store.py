@@ -28,6 +28,19 @@ def test_structured_parameters_round_trip(store: GraphStore) -> None:
     assert store.run_text("RETURN $v AS v", {"v": value})[0]["v"] == value
 
 
+def test_a_prepared_query_runs_later_with_the_parameters_it_was_given(store: GraphStore) -> None:
+    rows = [{"id": "P1", "title": AWKWARD[0]}, {"id": "P2", "title": AWKWARD[3]}]
+    prepared = store.prepare("create_patents", {"rows": rows})
+    rows.append({"id": "P3"})  # rendered already: a later change is not sent
+    assert "P1" in prepared.statement and prepared.params == {}  # FalkorDB: parameters in the text
+    assert store.describe().labels.get("Patent", 0) == 0  # nothing ran yet
+    assert next(store.run_prepared(prepared))["written"] == 2
+    titles = {r["id"]: r["props"].get("title") for r in store.run("dump_patents")}
+    assert titles == {"P1": AWKWARD[0], "P2": AWKWARD[3]}
+    with pytest.raises(QueryError, match=r"missing parameter\(s\) \$rows"):
+        store.prepare("create_patents", {})  # parameters are checked when prepared
+
+
 def test_write_batches_is_idempotent(tmp_path: Path, settings: Settings) -> None:
     root = _catalogue_copy(tmp_path)
     (root / "demo").mkdir()

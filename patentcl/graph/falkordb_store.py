@@ -132,6 +132,9 @@ class FalkorDBStore(GraphStore):
         names = [column[1] for column in result.header]
         return [{name: _plain(value) for name, value in zip(names, row)} for row in result.result_set]
 
+    def _render(self, text: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return _params_header(params) + text, {}
+
     def _execute_schema(self, statement: str, source: Query) -> None:
         # FalkorDB creates unique constraints through a command, not Cypher; migrations write it
         # as `GRAPH.CONSTRAINT CREATE UNIQUE NODE Label PROPERTIES 1 prop` and we add the graph key.

@@ -35,6 +35,15 @@ class EngineInfo:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A catalogue query with its parameters checked and rendered for the engine (`prepare`)."""
+
+    query: Query
+    statement: str  # what the engine runs: FalkorDB's has the parameters in its CYPHER header
+    params: Mapping[str, Any]  # what is still sent beside it (Neo4j's driver encodes them)
+
+
 @dataclass
 class WriteStats:
     rows: int = 0
@@ -60,6 +69,11 @@ class GraphStore(ABC):
     @abstractmethod
     def _execute(self, text: str, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
         """Runs one statement; raises QueryError naming `source` (file, query) and the engine's message."""
+
+    def _render(self, text: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The statement and the parameters to send beside it; engines whose client renders
+        parameters into the text do it here, so that it can happen ahead of time."""
+        return text, params
 
     @abstractmethod
     def _execute_schema(self, statement: str, source: Query) -> None:
@@ -89,10 +103,19 @@ class GraphStore(ABC):
 
     def run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> Iterator[Row]:
         """Runs a catalogue query now and returns an iterator over its rows as dicts."""
+        return self.run_prepared(self.prepare(query, params))
+
+    def prepare(self, query: Query | str, params: Mapping[str, Any] | None = None) -> PreparedQuery:
+        """Checks and renders a query with its parameters now, to run later (`run_prepared`):
+        the loader renders a batch on its reader thread while the graph writes the one before."""
         query = self.query(query) if isinstance(query, str) else query
         params = dict(params or {})
         query.check_params(params)
-        return iter(self._execute(query.text, params, write=query.mode == "write", source=query))
+        return PreparedQuery(query, *self._render(query.text, params))
+
+    def run_prepared(self, prepared: PreparedQuery) -> Iterator[Row]:
+        query = prepared.query
+        return iter(self._execute(prepared.statement, prepared.params, write=query.mode == "write", source=query))
 
     def run_text(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = True) -> list[Row]:
         """Ad-hoc Cypher (the `patentcl cypher` command); pipelines use catalogue queries."""
