@@ -6,7 +6,7 @@ must exist before the writes). Printed per data set: wall seconds of the load (s
 excluded, shown separately), parse and render seconds (reader thread: reading and checking
 rows, then grouping them and rendering the queries) and write seconds (writer thread: running
 the queries; it overlaps the reader), patents/s and edges/s of the write queries themselves,
-also counting their rendering, CPU seconds of the loader process and of the graph server, and
+without and with the reader's rendering of them, CPU seconds of the loader process and of the graph server, and
 the loader's peak resident memory.
 """
 
@@ -115,8 +115,8 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
 
     def rate(*names: str, rows_of: tuple[str, ...] | None = None, rendered: bool = False) -> float | None:
         """Rows over the seconds of `names` together, rows counted from `rows_of` when given (the
-        existence read times reading the rows that the writes then write; a failed attempt's
-        time counts, its rows do not)."""
+        existence read asks about the rows that the writes then write; a failed attempt's time
+        counts, its rows do not)."""
         timed = [queries[n] for n in names if n in queries]
         seconds = sum(q["seconds"] + (q["render_seconds"] if rendered else 0.0) for q in timed)
         rows = sum(queries[n]["rows"] for n in (rows_of or names) if n in queries)
