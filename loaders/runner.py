@@ -32,7 +32,7 @@ _PROGRESS_MASK = (1 << 14) - 1
 # Python's thread switch interval during a load (default 5 ms). The writer thread mostly waits
 # for the graph, but takes the GIL back after every chunk of a large query that the socket
 # accepts, each time waiting out the reader's turn: with the default, the patent writes of the
-# 31.5K CSV set ran at 15-20K patents/s, with 0.2 ms at 35-38K/s (BENCHMARKS.md).
+# 31.5K CSV set ran at 14.5-18.5K patents/s, with 0.2 ms at 36-45K/s (BENCHMARKS.md, Load).
 _SWITCH_INTERVAL = 0.0002
 
 

@@ -122,7 +122,7 @@ class FalkorDBStore(GraphStore):
     def _execute(self, text: str, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
         try:
             run = self._graph.query if write else self._graph.ro_query
-            result = run(_params_header(params) + text)
+            result = run(text)  # parameters are in its CYPHER header (`_render`)
         except redis.ResponseError as exc:
             if not write and "empty key" in str(exc):
                 return []  # the graph has never been written to: no rows, not an error

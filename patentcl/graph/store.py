@@ -68,7 +68,8 @@ class GraphStore(ABC):
     # -- engine primitives ------------------------------------------------------------------
     @abstractmethod
     def _execute(self, text: str, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
-        """Runs one statement; raises QueryError naming `source` (file, query) and the engine's message."""
+        """Runs one statement as `_render` left it (`params`: what is sent beside the text);
+        raises QueryError naming `source` (file, query) and the engine's message."""
 
     def _render(self, text: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The statement and the parameters to send beside it; engines whose client renders
@@ -119,7 +120,7 @@ class GraphStore(ABC):
 
     def run_text(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = True) -> list[Row]:
         """Ad-hoc Cypher (the `patentcl cypher` command); pipelines use catalogue queries."""
-        return self._execute(cypher, dict(params or {}), write=write, source=None)
+        return self._execute(*self._render(cypher, dict(params or {})), write=write, source=None)
 
     def write_batches(
         self,
