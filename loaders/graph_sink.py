@@ -124,7 +124,7 @@ class GraphSink:
     def _write_now(self, name: str, rows: list[Row], count: int | None = None) -> int:
         if not rows:
             return 0
-        result = self._run_now(name, {"rows": rows}, len(rows) if count is None else count)
+        result = self._run_now(name, _params(name, rows), len(rows) if count is None else count)
         return int(result[0]["written"]) if result else 0
 
 
@@ -134,7 +134,7 @@ class _Unwind:
     def __init__(self, sink: GraphSink, name: str, rows: list[Row], count: int | None = None):
         self.sink, self.name = sink, name
         self.count = len(rows) if count is None else count
-        self.prepared = sink._prepare(name, {"rows": rows}) if rows else None
+        self.prepared = sink._prepare(name, _params(name, rows)) if rows else None
 
     def run(self) -> int:
         if self.prepared is None:
@@ -208,6 +208,26 @@ class _Classifications:
             unclassified.discard(group["id"])
         return (sink._write_now("create_classifications", fresh, _edges(fresh))
                 + sink._write_now("load_classifications", known, _edges(known)))
+
+
+def _params(name: str, rows: list[Row]) -> dict[str, Any]:
+    """The parameters of a batch write: `$rows`, and for classifications also `$codes`."""
+    return _coded(rows) if name in _CODED else {"rows": rows}
+
+
+_CODED = ("create_classifications", "load_classifications")
+
+
+def _coded(groups: list[Row]) -> dict[str, Any]:
+    """Classification groups as `$codes` (the batch's distinct codes) and `$rows` whose `at` lists
+    index into it, so the query looks each CPC node up once per batch."""
+    slots: dict[str, int] = {}
+    rows = []
+    for group in groups:
+        row = {key: value for key, value in group.items() if key != "codes"}
+        row["at"] = [slots.setdefault(code, len(slots)) for code in group["codes"]]
+        rows.append(row)
+    return {"codes": list(slots), "rows": rows}
 
 
 def _edges(groups: list[Row]) -> int:
