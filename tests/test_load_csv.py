@@ -131,6 +131,30 @@ def test_a_load_into_a_graph_holding_some_of_its_patents(store: GraphStore, sett
     assert report.write_stats["create_patents"][1] > 0
 
 
+def test_classification_queries_look_codes_up_once_and_skip_a_missing_one(store: GraphStore) -> None:
+    """create/load_classifications v3 index each row's codes into the batch's `$codes`: a code the
+    graph lacks leaves its slot empty, so its edges are skipped and every other edge still goes
+    to its own code with its own sequence."""
+    store.run("create_patents", {"rows": [{"id": "US1B2"}, {"id": "US2B2"}]})
+    store.run("load_cpc_nodes", {"rows": [{"code": "G06N3/08", "level": "subgroup"},
+                                          {"code": "H04L9/32", "level": "subgroup"}]})
+    params = {"codes": ["H04L9/32", "A01B1/00", "G06N3/08"],  # A01B1/00 was never loaded
+              "rows": [{"id": "US1B2", "at": [2, 1, 0], "sequences": [0, 1, 2], "types": ["inventive"] * 3},
+                       {"id": "US2B2", "at": [1, 2], "sequences": [0, 1], "types": ["additional"] * 2}]}
+    assert next(store.run("create_classifications", params))["written"] == 3
+
+    def edges() -> dict[tuple[str, str], dict]:
+        return {(r["source"], r["target"]): r["props"] for r in store.run("dump_relationships")
+                if r["type"] == "CLASSIFIED_AS"}
+
+    expected_edges = {("US1B2", "G06N3/08"): {"sequence": 0, "type": "inventive"},
+                      ("US1B2", "H04L9/32"): {"sequence": 2, "type": "inventive"},
+                      ("US2B2", "G06N3/08"): {"sequence": 1, "type": "additional"}}
+    assert edges() == expected_edges
+    assert next(store.run("load_classifications", params))["written"] == 3  # MERGE: found, not doubled
+    assert edges() == expected_edges
+
+
 def test_bad_rows_are_rejected_with_file_line_and_field(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(
