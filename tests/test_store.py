@@ -32,7 +32,7 @@ def test_a_prepared_query_runs_later_with_the_parameters_it_was_given(store: Gra
     rows = [{"id": "P1", "title": AWKWARD[0]}, {"id": "P2", "title": AWKWARD[3]}]
     prepared = store.prepare("create_patents", {"rows": rows})
     rows.append({"id": "P3"})  # rendered already: a later change is not sent
-    assert "P1" in prepared.statement and prepared.params == {}  # FalkorDB: parameters in the text
+    assert b"P1" in prepared.statement and prepared.params == {}  # FalkorDB: parameters in the text
     assert store.describe().labels.get("Patent", 0) == 0  # nothing ran yet
     assert next(store.run_prepared(prepared))["written"] == 2
     titles = {r["id"]: r["props"].get("title") for r in store.run("dump_patents")}

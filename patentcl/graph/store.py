@@ -40,7 +40,7 @@ class PreparedQuery:
     """A catalogue query with its parameters checked and rendered for the engine (`prepare`)."""
 
     query: Query
-    statement: str  # what the engine runs: FalkorDB's has the parameters in its CYPHER header
+    statement: str | bytes  # what the engine runs: FalkorDB's is UTF-8 with the parameters in its CYPHER header
     params: Mapping[str, Any]  # what is still sent beside it (Neo4j's driver encodes them)
 
 
@@ -67,13 +67,14 @@ class GraphStore(ABC):
 
     # -- engine primitives ------------------------------------------------------------------
     @abstractmethod
-    def _execute(self, text: str, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
+    def _execute(self, text: str | bytes, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
         """Runs one statement as `_render` left it (`params`: what is sent beside the text);
         raises QueryError naming `source` (file, query) and the engine's message."""
 
-    def _render(self, text: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _render(self, text: str, params: dict[str, Any]) -> tuple[str | bytes, dict[str, Any]]:
         """The statement and the parameters to send beside it; engines whose client renders
-        parameters into the text do it here, so that it can happen ahead of time."""
+        parameters into the text do it here (and may encode it), so that it can happen ahead
+        of time."""
         return text, params
 
     @abstractmethod
