@@ -109,8 +109,38 @@ def choose_operating_point(sims: np.ndarray, idx: np.ndarray, train_codes: Seque
     return best
 
 
+def predicted_matrix(sims: np.ndarray, idx: np.ndarray, train_codes: Sequence[Sequence[str]],
+                     labels: Sequence[str], point: OperatingPoint) -> np.ndarray:
+    """Multi-hot kNN predictions at `point`, one row per query."""
+    scores = vote_scores(sims, idx, train_codes, point.k, labels)
+    return label_matrix(predictions(scores, point.threshold), labels)
+
+
 def evaluate(sims: np.ndarray, idx: np.ndarray, train_codes: Sequence[Sequence[str]],
              truth: Sequence[Sequence[str]], labels: Sequence[str], point: OperatingPoint) -> tuple[float, float]:
     """(micro-F1, macro-F1) of the kNN predictions at `point`."""
-    scores = vote_scores(sims, idx, train_codes, point.k, labels)
-    return f1_scores(label_matrix(truth, labels), label_matrix(predictions(scores, point.threshold), labels))
+    return f1_scores(label_matrix(truth, labels), predicted_matrix(sims, idx, train_codes, labels, point))
+
+
+def paired_bootstrap(y_true: np.ndarray, base: np.ndarray, other: np.ndarray, *, resamples: int = 1000,
+                     seed: int = 42, level: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of micro- and macro-F1(`other`) - F1(`base`) over the rows resampled
+    with replacement, the same rows for both models (a paired bootstrap): how far a margin could
+    move on another draw of test rows of the same kind."""
+    weights = np.random.default_rng(seed).multinomial(
+        len(y_true), np.full(len(y_true), 1.0 / len(y_true)), size=resamples).astype(np.float32)
+    truth = y_true.astype(bool)
+    support = weights @ truth.astype(np.float32)  # tp + fn per resample and label
+    differences = {"micro_f1": [], "macro_f1": []}
+    f1 = {}
+    for name, pred in (("base", base.astype(bool)), ("other", other.astype(bool))):
+        tp = weights @ (truth & pred).astype(np.float32)
+        fp = weights @ (~truth & pred).astype(np.float32)
+        micro = 2 * tp.sum(1) / np.maximum(2 * tp.sum(1) + fp.sum(1) + (support - tp).sum(1), 1e-9)
+        per_label = np.where(support > 0, 2 * tp / np.maximum(tp + fp + support, 1e-9), np.nan)
+        f1[name] = (micro, np.nanmean(per_label, axis=1))
+    tail = (1 - level) / 2 * 100
+    for i, metric in enumerate(differences):
+        delta = f1["other"][i] - f1["base"][i]
+        differences[metric] = (float(np.percentile(delta, tail)), float(np.percentile(delta, 100 - tail)))
+    return differences

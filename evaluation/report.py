@@ -103,7 +103,10 @@ def evaluate(plan: EvaluationPlan, store: GraphStore | None = None) -> Evaluatio
     triplets = heldout_triplets(folders, touched, limit=plan.triplet_limit, seed=plan.seed)
     graph = _graph_sample(store, touched, plan) if store is not None else None
 
+    protocols = {p.name: p for p in (published, clean)}
+    subsets = {p.name: _test_subsets(p, touched) for p in protocols.values()}
     models: dict[str, Any] = {}
+    predicted: dict[str, dict[str, np.ndarray]] = {}  # model -> protocol -> multi-hot test predictions
     panels: list[tuple[str, np.ndarray]] = []
     projected = _projection_rows(published, touched, plan.seed)
     for name, path in plan.models.items():
@@ -112,10 +115,11 @@ def evaluate(plan: EvaluationPlan, store: GraphStore | None = None) -> Evaluatio
         result: dict[str, Any] = {"path": str(path), "id": model.id, "text": model.text.as_dict(),
                                   "max_seq_length": int(model.model.max_seq_length),
                                   "trained_on": [str(f) for f in training_folders(path)]}
-        result["cpc"] = {}
-        for protocol in (published, clean):
+        result["cpc"], predicted[name] = {}, {}
+        for protocol in protocols.values():
             vectors = _abstract_vectors(model, protocol, plan, f"{name}: {protocol.name} abstracts")
-            result["cpc"][protocol.name] = _cpc_metrics(protocol, vectors, touched, plan.seed)
+            result["cpc"][protocol.name], predicted[name][protocol.name] = _cpc_metrics(
+                protocol, vectors, subsets[protocol.name], plan.seed)
             if protocol is published:
                 panels.append((name, vectors["test"][projected]))
         result["triplets"] = _triplet_metrics(model, triplets, plan, name)
@@ -140,6 +144,7 @@ def evaluate(plan: EvaluationPlan, store: GraphStore | None = None) -> Evaluatio
         "seconds": None,
     }
     report["margins"] = _margins(report)
+    report["margin_intervals"] = _margin_intervals(protocols, subsets, predicted, report["baseline"], plan.seed)
     report["seconds"] = round(time.perf_counter() - started, 1)
     figure_paths = [
         figures.projection_figure(panels, [_subclass(published.test["codes"][i]) for i in projected],
@@ -178,14 +183,8 @@ def _abstract_vectors(model: EmbeddingModel, protocol: CpcProtocol, plan: Evalua
     return {"train": vectors[:len(protocol.train)], "test": vectors[len(protocol.train):]}
 
 
-def _cpc_metrics(protocol: CpcProtocol, vectors: dict[str, np.ndarray], touched: Touched,
-                 seed: int) -> dict[str, Any]:
-    train_codes = list(protocol.train["codes"])
-    fit, validation = protocol.validation_split(seed=seed)
-    sims, idx = cpc_knn.nearest(vectors["train"][validation], vectors["train"][fit], max(cpc_knn.KS))
-    point = cpc_knn.choose_operating_point(sims, idx, [train_codes[i] for i in fit],
-                                           [train_codes[i] for i in validation], protocol.labels)
-    sims, idx = cpc_knn.nearest(vectors["test"], vectors["train"], point.k)
+def _test_subsets(protocol: CpcProtocol, touched: Touched) -> dict[str, np.ndarray]:
+    """The test rows each figure is reported on: all, held out, with and without a copy in train."""
     test = protocol.test
     subsets = {"all": np.ones(len(test), dtype=bool)}
     if touched:
@@ -193,15 +192,50 @@ def _cpc_metrics(protocol: CpcProtocol, vectors: dict[str, np.ndarray], touched:
     if test["duplicate_in_train"].any():
         subsets["with_duplicate_in_train"] = test["duplicate_in_train"].to_numpy()
         subsets["without_duplicate_in_train"] = ~test["duplicate_in_train"].to_numpy()
+    return subsets
+
+
+def _cpc_metrics(protocol: CpcProtocol, vectors: dict[str, np.ndarray], subsets: dict[str, np.ndarray],
+                 seed: int) -> tuple[dict[str, Any], np.ndarray]:
+    """The operating point and F1 per subset of test rows, and the test rows' predictions."""
+    train_codes = list(protocol.train["codes"])
+    fit, validation = protocol.validation_split(seed=seed)
+    sims, idx = cpc_knn.nearest(vectors["train"][validation], vectors["train"][fit], max(cpc_knn.KS))
+    point = cpc_knn.choose_operating_point(sims, idx, [train_codes[i] for i in fit],
+                                           [train_codes[i] for i in validation], protocol.labels)
+    sims, idx = cpc_knn.nearest(vectors["test"], vectors["train"], point.k)
+    predicted = cpc_knn.predicted_matrix(sims, idx, train_codes, protocol.labels, point)
+    truth = cpc_knn.label_matrix(list(protocol.test["codes"]), protocol.labels)
     metrics: dict[str, Any] = {"operating_point": {"k": point.k, "threshold": point.threshold,
                                                    "validation_micro_f1": point.micro_f1,
                                                    "validation_rows": len(validation)}}
     for name, mask in subsets.items():
         if mask.any():
-            micro, macro = cpc_knn.evaluate(sims[mask], idx[mask], train_codes, list(test["codes"][mask]),
-                                            protocol.labels, point)
+            micro, macro = cpc_knn.f1_scores(truth[mask], predicted[mask])
             metrics[name] = {"rows": int(mask.sum()), "micro_f1": micro, "macro_f1": macro}
-    return metrics
+    return metrics, predicted
+
+
+def _margin_intervals(protocols: dict[str, CpcProtocol], subsets: dict[str, dict[str, np.ndarray]],
+                      predicted: dict[str, dict[str, np.ndarray]], base: str,
+                      seed: int) -> dict[str, dict[str, list[float]]]:
+    """model -> CPC headline metric -> 95% interval of its margin over the baseline, by a paired
+    bootstrap over the test rows of the metric's subset."""
+    intervals: dict[str, dict[str, list[float]]] = {}
+    for label, path in HEADLINE:
+        if path[0] != "cpc":
+            continue
+        _, protocol, subset, metric = path
+        mask = subsets[protocol].get(subset)
+        if mask is None or not mask.any():
+            continue
+        truth = cpc_knn.label_matrix(list(protocols[protocol].test["codes"][mask]), protocols[protocol].labels)
+        for name, by_protocol in predicted.items():
+            if name != base:
+                interval = cpc_knn.paired_bootstrap(truth, predicted[base][protocol][mask], by_protocol[protocol][mask],
+                                                    seed=seed)[metric]
+                intervals.setdefault(name, {})[label] = list(interval)
+    return intervals
 
 
 def _triplet_metrics(model: EmbeddingModel, triplets, plan: EvaluationPlan, name: str) -> dict[str, Any]:
@@ -320,6 +354,12 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
+def _margin(value: float | None, interval: Sequence[float] | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:+.3f}" + (f" [{interval[0]:+.3f}, {interval[1]:+.3f}]" if interval else "")
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     names = list(report["models"])
     base = report["baseline"]
@@ -332,10 +372,15 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Headline", "", "| metric | " + " | ".join(names)
               + "".join(f" | {n} − {base}" for n in names if n != base) + " |",
               "|---|" + "---|" * (len(names) + len(names) - 1)]
+    intervals = report.get("margin_intervals", {})
     for label, row in headline(report).items():
-        margins = [report["margins"].get(n, {}).get(label) for n in names if n != base]
-        lines.append(f"| {label} | " + " | ".join(_fmt(row[n]) for n in names)
-                     + "".join(f" | {'' if m is None else f'{m:+.3f}'}" for m in margins) + " |")
+        margins = [_margin(report["margins"].get(n, {}).get(label), intervals.get(n, {}).get(label))
+                   for n in names if n != base]
+        lines.append(f"| {label} | " + " | ".join(_fmt(row[n]) for n in names) + "".join(f" | {m}" for m in margins) + " |")
+    if intervals:
+        lines += ["", "Brackets: 95% interval of a CPC margin, from a paired bootstrap over the metric's test rows "
+                  "(1,000 resamples, both models scored on the same rows). An interval that contains 0 means "
+                  "these test rows cannot tell the two models apart."]
     pub = report["published_reference"]
     comparable = report["protocols"]["published"]["is_the_published_setup"]
     lines += ["", f"Published reference on the published protocol: {pub['model']}: micro-F1 {pub['micro_f1']}, "

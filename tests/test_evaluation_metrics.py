@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from patentcl.evaluation.cpc_knn import (OperatingPoint, choose_operating_point, evaluate, f1_scores, label_matrix,
-                                         nearest)
+                                         nearest, paired_bootstrap)
 from patentcl.evaluation.triplets import triplet_accuracy
 
 
@@ -57,6 +57,31 @@ def test_knn_prediction_and_operating_point() -> None:
     # With k=3 and a low threshold, the first query also gets "y" (1 of its 3 neighbours has it).
     micro, _ = evaluate(sims, idx, train_codes, truth, ["x", "y"], OperatingPoint(3, 0.2, 0, 0))
     assert micro == pytest.approx(2 * 2 / (2 * 2 + 1))
+
+
+def _noisy(truth: np.ndarray, flip: float, rng: np.random.Generator) -> np.ndarray:
+    return truth ^ (rng.random(truth.shape) < flip)
+
+
+def test_paired_bootstrap_brackets_the_margin_and_tells_noise_from_a_real_gap() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.random((800, 20)) < 0.15
+    weak, strong, weak_again = _noisy(truth, 0.10, rng), _noisy(truth, 0.05, rng), _noisy(truth, 0.10, rng)
+
+    same = paired_bootstrap(truth, weak, weak)
+    assert same == {"micro_f1": (0.0, 0.0), "macro_f1": (0.0, 0.0)}  # one model against itself
+
+    gap = paired_bootstrap(truth, weak, strong)
+    for i, metric in enumerate(("micro_f1", "macro_f1")):
+        observed = f1_scores(truth, strong)[i] - f1_scores(truth, weak)[i]
+        low, high = gap[metric]
+        assert 0 < low < observed < high  # half the errors: clearly better on 800 rows
+
+    noise = paired_bootstrap(truth, weak, weak_again)
+    for metric in ("micro_f1", "macro_f1"):
+        low, high = noise[metric]
+        assert low < 0 < high  # two draws of the same error rate cannot be told apart
+        assert high - low < 0.1
 
 
 def test_triplet_accuracy() -> None:

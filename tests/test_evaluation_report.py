@@ -143,6 +143,10 @@ def test_two_models_with_held_out_triplets_and_graph_retrieval(minilm_path: str,
         assert model["triplets"]["triplets"] == 40 and 0 <= model["triplets"]["accuracy"] <= 1
         assert model["retrieval"]["shares_cpc_code"]["queries"] > 0
         assert 0 < model["retrieval"]["shares_cpc_code"]["ndcg@10"] <= 1
-    # The same model twice: the same figures, so every margin is zero.
+    # The same model twice: the same figures, so every margin is zero, and so is its interval.
     assert all(abs(m) < 1e-9 for m in report["margins"]["again"].values())
+    intervals = report["margin_intervals"]["again"]
+    assert {"published held-out micro-F1", "clean held-out macro-F1"} <= set(intervals)
+    assert all(interval == [0.0, 0.0] for interval in intervals.values())
+    assert "+0.000 [+0.000, +0.000]" in result.markdown_path.read_text()
     assert {p.name for p in result.figure_paths} == {"projection.png", "metrics.png"}
