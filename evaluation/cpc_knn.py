@@ -131,16 +131,14 @@ def paired_bootstrap(y_true: np.ndarray, base: np.ndarray, other: np.ndarray, *,
         len(y_true), np.full(len(y_true), 1.0 / len(y_true)), size=resamples).astype(np.float32)
     truth = y_true.astype(bool)
     support = weights @ truth.astype(np.float32)  # tp + fn per resample and label
-    differences = {"micro_f1": [], "macro_f1": []}
-    f1 = {}
-    for name, pred in (("base", base.astype(bool)), ("other", other.astype(bool))):
+    f1 = []
+    for pred in (base.astype(bool), other.astype(bool)):
         tp = weights @ (truth & pred).astype(np.float32)
         fp = weights @ (~truth & pred).astype(np.float32)
-        micro = 2 * tp.sum(1) / np.maximum(2 * tp.sum(1) + fp.sum(1) + (support - tp).sum(1), 1e-9)
+        micro = 2 * tp.sum(1) / np.maximum(tp.sum(1) + fp.sum(1) + support.sum(1), 1e-9)
         per_label = np.where(support > 0, 2 * tp / np.maximum(tp + fp + support, 1e-9), np.nan)
-        f1[name] = (micro, np.nanmean(per_label, axis=1))
+        f1.append({"micro_f1": micro, "macro_f1": np.nanmean(per_label, axis=1)})
     tail = (1 - level) / 2 * 100
-    for i, metric in enumerate(differences):
-        delta = f1["other"][i] - f1["base"][i]
-        differences[metric] = (float(np.percentile(delta, tail)), float(np.percentile(delta, 100 - tail)))
-    return differences
+    return {metric: (float(np.percentile(f1[1][metric] - f1[0][metric], tail)),
+                     float(np.percentile(f1[1][metric] - f1[0][metric], 100 - tail)))
+            for metric in ("micro_f1", "macro_f1")}
