@@ -6,8 +6,8 @@ must exist before the writes). Printed per data set: wall seconds of the load (s
 excluded, shown separately), parse and render seconds (reader thread: reading and checking
 rows, then grouping them and rendering the queries) and write seconds (writer thread: running
 the queries; it overlaps the reader), patents/s and edges/s of the write queries themselves,
-without and with the reader's rendering of them, CPU seconds of the loader process and of the graph server, and
-the loader's peak resident memory.
+without and with the reader's rendering of them, CPU seconds of the loader process and of the
+graph server, and the loader's peak resident memory.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Patents, CPC nodes, the CPC hierarchy and each kind of edge are separate queries: each is a
 small, index-backed MERGE, CPC nodes are merged once per load (there are few of them), and edge
-queries MATCH end points that earlier steps wrote.
+queries MATCH end points that earlier steps wrote (a classification batch looks each of its CPC
+codes up once, not once per edge).
 
 Writing a batch has two halves. `patents()`, `classifications()` and the other record methods
 run on the loader's reader thread: they group the rows and render the queries (for FalkorDB the
@@ -117,6 +118,11 @@ class GraphSink:
         stat[0] += count
         return result
 
+    def _batch_params(self, name: str, rows: list[Row]) -> dict[str, Any]:
+        """`$rows`; for a query that also declares `$codes` (classifications v3), the batch's
+        distinct codes, with each row's codes as indexes into them."""
+        return _coded(rows) if "codes" in self._queries[name].params else {"rows": rows}
+
     def _run_now(self, name: str, params: dict[str, Any], count: int) -> list[Row]:
         """Renders and runs on the writer thread: the fallbacks, whose rows depend on the graph."""
         return self._run(name, self.store.prepare(self._queries[name], params), count)
@@ -124,7 +130,7 @@ class GraphSink:
     def _write_now(self, name: str, rows: list[Row], count: int | None = None) -> int:
         if not rows:
             return 0
-        result = self._run_now(name, _params(name, rows), len(rows) if count is None else count)
+        result = self._run_now(name, self._batch_params(name, rows), len(rows) if count is None else count)
         return int(result[0]["written"]) if result else 0
 
 
@@ -134,7 +140,7 @@ class _Unwind:
     def __init__(self, sink: GraphSink, name: str, rows: list[Row], count: int | None = None):
         self.sink, self.name = sink, name
         self.count = len(rows) if count is None else count
-        self.prepared = sink._prepare(name, _params(name, rows)) if rows else None
+        self.prepared = sink._prepare(name, sink._batch_params(name, rows)) if rows else None
 
     def run(self) -> int:
         if self.prepared is None:
@@ -208,14 +214,6 @@ class _Classifications:
             unclassified.discard(group["id"])
         return (sink._write_now("create_classifications", fresh, _edges(fresh))
                 + sink._write_now("load_classifications", known, _edges(known)))
-
-
-def _params(name: str, rows: list[Row]) -> dict[str, Any]:
-    """The parameters of a batch write: `$rows`, and for classifications also `$codes`."""
-    return _coded(rows) if name in _CODED else {"rows": rows}
-
-
-_CODED = ("create_classifications", "load_classifications")
 
 
 def _coded(groups: list[Row]) -> dict[str, Any]:
