@@ -36,6 +36,10 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
              "positive shares the anchor's most specific code; negatives from the same subclass, "
              "sharing no subgroup or main group and no citation",
              negative_rule="no_main_group", negative_in_area=True),
+    Strategy("cpc-overlap", "cpc_overlap",
+             "positive: of the patents sharing the anchor's rarest codes, the one whose codes overlap the "
+             "anchor's most (Jaccard); negatives as cpc-hierarchy",
+             negative_rule="no_main_group", negative_in_area=True),
     Strategy("cited-shared-cpc", "cited_shared_cpc",
              "the published PatentCL recipe: a cited patent sharing a CPC group; random negatives",
              negative_rule="no_main_group", positive_cited=True),

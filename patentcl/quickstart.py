@@ -72,7 +72,7 @@ def quickstart(ctx: click.Context, data: Path, base_model: str | None, anchors: 
         click.secho(f"   ({time.perf_counter() - begun:.0f} s)", dim=True)
 
     stage("1/7 load", "load", "csv", str(data))
-    stage("2/7 mine", "mine", "--strategy", "cpc-hierarchy", "--anchors", str(anchors), "--negatives", "1",
+    stage("2/7 mine", "mine", "--strategy", "cpc-overlap", "--anchors", str(anchors), "--negatives", "1",
           "--out", str(triplets), "--overwrite")
     shutil.rmtree(model, ignore_errors=True)  # a rerun trains afresh rather than resuming the last run
     stage("3/7 train", "train", "--triplets", str(triplets), "--base-model", base_model, "--out", str(model),

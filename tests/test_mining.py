@@ -67,23 +67,29 @@ def manifest(out: Path) -> dict[str, Any]:
     return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
 
+def check_hierarchy_rules(row: dict[str, Any], truth: dict[str, set[str]]) -> None:
+    """The shared code is the anchor's and the positive's; the negative lies in its subclass and
+    shares no code and no main group with the anchor."""
+    anchor, positive, negative = (truth[row[f"{role}_id"]] for role in ("anchor", "positive", "negative"))
+    assert len({row["anchor_id"], row["positive_id"], row["negative_id"]}) == 3
+    code = row["shared_code"]
+    if row["shared_level"] == "subgroup":
+        assert code in anchor & positive and not code.endswith("/00")
+    else:
+        assert row["shared_level"] == "main_group" and code.endswith("/00")
+        assert code in {main_group(c) for c in anchor} & {main_group(c) for c in positive}
+    assert not anchor & negative
+    assert not {main_group(c) for c in anchor} & {main_group(c) for c in negative}
+    assert code[:4] in {c[:4] for c in negative}
+
+
 def test_every_triplet_keeps_the_rules_of_cpc_hierarchy(clean_run: Path, truth: dict[str, set[str]]) -> None:
     rows = [row for split in triplets(clean_run).values() for row in split]
     assert len(rows) > 2 * ANCHORS  # most anchors yield their three negatives
     levels = Counter(row["shared_level"] for row in rows)
     assert levels["subgroup"] > levels["main_group"]
     for row in rows:
-        anchor, positive, negative = (truth[row[f"{role}_id"]] for role in ("anchor", "positive", "negative"))
-        assert len({row["anchor_id"], row["positive_id"], row["negative_id"]}) == 3
-        code = row["shared_code"]
-        if row["shared_level"] == "subgroup":
-            assert code in anchor & positive and not code.endswith("/00")
-        else:
-            assert row["shared_level"] == "main_group" and code.endswith("/00")
-            assert code in {main_group(c) for c in anchor} & {main_group(c) for c in positive}
-        assert not anchor & negative
-        assert not {main_group(c) for c in anchor} & {main_group(c) for c in negative}
-        assert code[:4] in {c[:4] for c in negative}  # the negative lies in the shared code's subclass
+        check_hierarchy_rules(row, truth)
         assert (row["strategy"], row["query"], row["query_version"]) == ("cpc-hierarchy", "cpc_hierarchy", 2)
 
 
@@ -99,6 +105,43 @@ def test_positive_shares_the_anchors_rarest_shareable_subgroup(clean_run: Path, 
                 continue
             others = [p for p, codes in truth.items() if code in codes and p != row["anchor_id"]]
             assert all(split_of(p) != "train" for p in others), (row, code)
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b)
+
+
+@pytest.fixture(scope="module")
+def overlap_run(sample: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("overlap")
+    with open_store(sample) as store:
+        mine(store, MineOptions(strategy="cpc-overlap", anchors=ANCHORS, batch_size=40), out)
+    return out
+
+
+def test_cpc_overlap_positive_overlaps_the_anchor_most(overlap_run: Path, clean_run: Path,
+                                                       truth: dict[str, set[str]]) -> None:
+    with SAMPLE_CSV.open(encoding="utf-8", newline="") as handle:
+        abstracts = {row["publication_number"]: row["abstract"] for row in csv.DictReader(handle)}
+    sizes = Counter(code for codes in truth.values() for code in codes)
+    rows = triplets(overlap_run)["train"]
+    assert len(rows) > ANCHORS
+    for row in rows:
+        check_hierarchy_rules(row, truth)
+        assert (row["strategy"], row["query"], row["query_version"]) == ("cpc-overlap", "cpc_overlap", 1)
+        anchor_id, anchor = row["anchor_id"], truth[row["anchor_id"]]
+        assert abstracts[row["positive_id"]] != abstracts[anchor_id]
+        # Every patent of the split under the anchor's rarest shareable subgroup was a candidate.
+        shareable = [c for c in anchor if not c.endswith("/00") and sizes[c] > 1]
+        if shareable:
+            rarest = min(shareable, key=lambda c: (sizes[c], c))
+            rivals = [p for p, codes in truth.items() if rarest in codes and p != anchor_id
+                      and split_of(p) == "train" and abstracts[p] != abstracts[anchor_id]]
+            best = max((jaccard(anchor, truth[p]) for p in rivals), default=0.0)
+            assert jaccard(anchor, truth[row["positive_id"]]) >= best, row
+    overlap = [jaccard(truth[r["anchor_id"]], truth[r["positive_id"]]) for r in rows]
+    rarest_rule = [jaccard(truth[r["anchor_id"]], truth[r["positive_id"]]) for r in triplets(clean_run)["train"]]
+    assert sum(overlap) / len(overlap) > sum(rarest_rule) / len(rarest_rule) + 0.1
 
 
 def test_no_triplet_mixes_splits_and_the_split_files_share_no_patent(clean_run: Path) -> None:
