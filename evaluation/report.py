@@ -94,8 +94,9 @@ def evaluate(plan: EvaluationPlan, store: GraphStore | None = None) -> Evaluatio
     plan.check()
     started = time.perf_counter()
     plan.out.mkdir(parents=True, exist_ok=True)
-    folders = list(dict.fromkeys([*map(Path, plan.triplets),
-                                  *(f for m in plan.models.values() for f in training_folders(m))]))
+    # Resolved, so a folder named twice (relative on the command line, absolute in a model's card) is read once.
+    folders = list(dict.fromkeys(Path(f).resolve() for f in [
+        *plan.triplets, *(f for m in plan.models.values() for f in training_folders(m))]))
     touched = touched_by_training(folders)
     files = source_files(plan.data)
     published = published_protocol(files, max_rows=plan.max_rows, seed=plan.seed)

@@ -128,8 +128,10 @@ def test_two_models_with_held_out_triplets_and_graph_retrieval(minilm_path: str,
     data = write_sample(tmp_path / "rows.csv", rows)
     triplets = write_triplets(tmp_path / "triplets", rows, train=range(0, 60), test=range(100, 140))
     settings = Settings(home=server_home, graph_name=f"evaluation{os.getpid()}")
-    plan = EvaluationPlan({"base": minilm_path, "again": minilm_path}, [data], tmp_path / "report", [triplets],
-                          cache=tmp_path / "cache", retrieval_queries=40, retrieval_corpus=120)
+    same_folder = triplets.parent / ".." / triplets.parent.name / triplets.name  # another spelling: read once
+    plan = EvaluationPlan({"base": minilm_path, "again": minilm_path}, [data], tmp_path / "report",
+                          [triplets, same_folder], cache=tmp_path / "cache", retrieval_queries=40,
+                          retrieval_corpus=120)
     with open_store(settings) as store:
         run_load(store, settings, CsvSource([data], LoadFilter(types=None)))
         embed_patents(store, open_model(minilm_path), limit=None, progress=False)
@@ -137,6 +139,7 @@ def test_two_models_with_held_out_triplets_and_graph_retrieval(minilm_path: str,
     report = result.report
     touched = {r["publication_number"] for r in rows[0:62]}  # anchors 0..59, negatives up to row 61
     assert report["heldout"]["touched_patents"] == len(touched)
+    assert report["heldout"]["triplet_folders"] == [str(triplets.resolve())]
     for model in report["models"].values():
         published = model["cpc"]["published"]
         assert 0 < published["heldout"]["rows"] < published["all"]["rows"]
