@@ -47,9 +47,9 @@ CALL {
   MATCH (code)<-[:CHILD_OF*0..3]-()<-[:CLASSIFIED_AS]-(p)
   WHERE p.rank >= $lo AND p.rank < $hi AND p <> a AND NOT coalesce(p.abstract = a.abstract, false)
   WITH a, anchor_codes, i, code, p, [(p)-[:CLASSIFIED_AS]->(x) | x.code] AS theirs
-  WITH a, i, code, p, size([x IN theirs WHERE x IN anchor_codes]) AS common, size(theirs) + size(anchor_codes) AS either
+  WITH a, i, code, p, size([x IN theirs WHERE x IN anchor_codes]) AS common, size(theirs) + size(anchor_codes) AS sizes
   RETURN code AS shared, p AS positive
-  ORDER BY toFloat(common) / (either - common) DESC, i, (p.rank * $shuffle + a.rank) % 2147483648, p.id
+  ORDER BY toFloat(common) / (sizes - common) DESC, i, (p.rank * $shuffle + a.rank) % 2147483648, p.id
   LIMIT 1
 }
 // Where negatives are looked for: the subclass (or class) of the shared code.
