@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv quickstart test lint pytest clean
+.PHONY: venv quickstart test lint pytest clean neo4j-start neo4j-stop
 
 venv: $(STAMP)
 
@@ -32,6 +32,14 @@ lint: .ci/node_modules/.package-lock.json
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A real Neo4j 5.26 (+ APOC, GDS) from Maven Central under .patentcl/neo4j, loopback only; its
+# connection settings land in .patentcl/neo4j/env (needs Java 17 or 21 and Maven).
+neo4j-start: $(STAMP)
+	$(BIN)/patentcl graph start --engine neo4j
+
+neo4j-stop: $(STAMP)
+	$(BIN)/patentcl graph stop --engine neo4j
 
 clean:
 	rm -rf $(VENV) .ci/node_modules

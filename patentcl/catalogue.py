@@ -44,6 +44,12 @@ _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STATEMENT_END = re.compile(r";[ \t]*(?://[^\n]*)?$", re.M)
 
 
+def strip_strings_and_comments(cypher: str) -> str:
+    """The Cypher with its string literals, quoted names and comments blanked out: what is left
+    are keywords, names and $parameters."""
+    return _STRINGS_AND_COMMENTS.sub(" ", cypher)
+
+
 def default_root() -> Path:
     """The catalogue shipped with patentcl (the repository's `cypher/` folder)."""
     return Path(str(files("patentcl.cypher")))
@@ -83,7 +89,7 @@ class Query:
 
     @cached_property
     def used_params(self) -> frozenset[str]:
-        return frozenset(_PARAMETER.findall(_STRINGS_AND_COMMENTS.sub(" ", self.text)))
+        return frozenset(_PARAMETER.findall(strip_strings_and_comments(self.text)))
 
     def statements(self) -> list[str]:
         """The file's statements (migrations may hold several, each ending with `;`)."""
@@ -101,7 +107,7 @@ class Query:
 
 
 def _has_code(statement: str) -> bool:
-    return bool(_STRINGS_AND_COMMENTS.sub("", statement).strip())
+    return bool(strip_strings_and_comments(statement).strip())
 
 
 def parse_file(path: Path, root: Path) -> Query:

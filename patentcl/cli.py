@@ -81,10 +81,16 @@ def main(ctx: click.Context, graph: str | None, home: Path | None) -> None:
     ctx.obj = settings
 
 
-# -- the embedded server ------------------------------------------------------------------------
+# -- the servers patentcl runs itself -------------------------------------------------------------
 @main.group()
 def graph() -> None:
-    """Start, stop and inspect the embedded FalkorDB server."""
+    """Start, stop and inspect the servers patentcl runs itself: the embedded FalkorDB (default)
+    or a Neo4j 5.26 resolved from Maven Central (`--engine neo4j`, needs Java 17+ and Maven)."""
+
+
+engine_option = click.option(
+    "--engine", "-e", type=click.Choice(["falkordb", "neo4j"]), default="falkordb", show_default=True,
+    help="falkordb: the embedded server of PATENTCL_GRAPH=embedded; neo4j: a local Neo4j under HOME/neo4j.")
 
 
 def _embedded(ctx: click.Context):
@@ -96,10 +102,23 @@ def _embedded(ctx: click.Context):
     return EmbeddedServer(settings.graph_dir)
 
 
+def _neo4j(ctx: click.Context):
+    from patentcl.graph.neo4j_server import Neo4jServer
+
+    return Neo4jServer(settings_of(ctx).neo4j_dir)
+
+
 @graph.command("start")
+@engine_option
 @click.pass_context
-def graph_start(ctx: click.Context) -> None:
-    """Start the embedded server and keep it running until `patentcl graph stop`."""
+def graph_start(ctx: click.Context, engine: str) -> None:
+    """Start the server and keep it running until `patentcl graph stop`."""
+    if engine == "neo4j":
+        server = _neo4j(ctx)
+        connection = server.start()
+        click.echo(f"Neo4j running at {connection.uri}, Neo4j Browser at {connection.browser}, data in {server.home}")
+        click.echo(f"connection settings in {server.env_file}; to use it: set -a; . {server.env_file}; set +a")
+        return
     server = _embedded(ctx)
     address = server.start(pinned=True)
     with open_store(settings_of(ctx)) as store:
@@ -108,18 +127,29 @@ def graph_start(ctx: click.Context) -> None:
 
 
 @graph.command("stop")
+@engine_option
 @click.pass_context
-def graph_stop(ctx: click.Context) -> None:
-    """Stop the embedded server (its data is saved first)."""
-    server = _embedded(ctx)
+def graph_stop(ctx: click.Context, engine: str) -> None:
+    """Stop the server (its data is saved first)."""
+    server = _neo4j(ctx) if engine == "neo4j" else _embedded(ctx)
     click.echo("stopped" if server.stop() else "not running")
 
 
 @graph.command("status")
+@engine_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def graph_status(ctx: click.Context, as_json: bool) -> None:
-    """Is the embedded server running, where, and who uses it."""
+def graph_status(ctx: click.Context, engine: str, as_json: bool) -> None:
+    """Is the server running, where, and who uses it."""
+    if engine == "neo4j":
+        neo4j = _neo4j(ctx).status()
+        if as_json:
+            click.echo(json.dumps(neo4j.__dict__))
+        elif neo4j.running:
+            click.echo(f"running: pid {neo4j.pid} at {neo4j.bolt}, Neo4j Browser at {neo4j.browser}; data in {neo4j.home}")
+        else:
+            click.echo(f"not running; data in {neo4j.home}")
+        return
     status = _embedded(ctx).status()
     if as_json:
         click.echo(json.dumps(status.__dict__))

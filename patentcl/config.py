@@ -58,6 +58,11 @@ class Settings:
         """Data folder of the embedded FalkorDB server."""
         return self.home / "graph"
 
+    @property
+    def neo4j_dir(self) -> Path:
+        """Folder of the Neo4j server that `patentcl graph start --engine neo4j` runs."""
+        return self.home / "neo4j"
+
     def with_graph(self, graph: str) -> "Settings":
         return replace(self, graph=graph)
 

@@ -8,14 +8,14 @@ import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import patentcl_executable
+from helpers import cli_env, patentcl_executable
 
 from patentcl.cli import main
 from patentcl.config import Settings
 
 
 def _invoke(settings: Settings, *args: str):
-    env = {"PATENTCL_HOME": str(settings.home), "PATENTCL_GRAPH_NAME": settings.graph_name}
+    env = cli_env(settings)
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
@@ -56,7 +56,7 @@ def test_queries_show_prints_the_file(settings: Settings) -> None:
 
 def test_console_script_reports_errors_in_one_line(settings: Settings) -> None:
     executable = patentcl_executable()
-    env = {**os.environ, "PATENTCL_HOME": str(settings.home), "PATENTCL_GRAPH_NAME": settings.graph_name}
+    env = {**os.environ, **cli_env(settings)}
     result = subprocess.run([executable, "cypher", "MATCH (n RETURN n"], env=env, capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith("error: FalkorDB: ") and "Traceback" not in result.stderr

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from helpers import cli_env
 from patentcl.cli import main
 from patentcl.config import Settings
 from patentcl.graph import GraphStore
@@ -130,7 +131,7 @@ def test_index_of_another_dimension_is_a_clear_error(graph: GraphStore, model: E
 
 
 def test_cli_embed(graph: GraphStore, settings: Settings, minilm_path: str) -> None:
-    env = {"PATENTCL_HOME": str(settings.home), "PATENTCL_GRAPH_NAME": settings.graph_name, "HF_HUB_OFFLINE": "1"}
+    env = cli_env(settings, HF_HUB_OFFLINE="1")
     args = ["embed", "--model", minilm_path, "--max-seq-length", "32", "--ef-runtime", "40"]
     result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -150,7 +150,7 @@ def test_two_processes_share_one_server(tmp_path: Path) -> None:
 def test_an_unreaped_exited_process_counts_as_stopped() -> None:
     """A server whose starting process has exited belongs to PID 1, which in containers often
     never reaps: once stopped it stays a zombie, and must not look alive to the next stop."""
-    from patentcl.graph.embedded import _pid_alive
+    from patentcl.graph.processes import pid_alive
 
     parent = _helper("""
         import subprocess, sys, time
@@ -164,8 +164,8 @@ def test_an_unreaped_exited_process_counts_as_stopped() -> None:
         while Path(f"/proc/{zombie}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert not _pid_alive(zombie)
-        assert _pid_alive(parent.pid)
+        assert not pid_alive(zombie)
+        assert pid_alive(parent.pid)
     finally:
         parent.kill()
         parent.wait()

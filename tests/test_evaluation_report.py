@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import SAMPLE_CSV
+from helpers import Graphs, SAMPLE_CSV
 from patentcl.cli import main
 from patentcl.config import Settings
 from patentcl.evaluation.embeddings import EmbeddingCache, cache_name, encode, text_key
@@ -116,7 +116,7 @@ def test_evaluate_command_on_a_small_csv(minilm_path: str, tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_two_models_with_held_out_triplets_and_graph_retrieval(minilm_path: str, server_home: Path,
+def test_two_models_with_held_out_triplets_and_graph_retrieval(minilm_path: str, graphs: Graphs,
                                                               tmp_path: Path) -> None:
     from patentcl.loaders.csv_export import CsvSource
     from patentcl.loaders.filters import LoadFilter
@@ -127,7 +127,7 @@ def test_two_models_with_held_out_triplets_and_graph_retrieval(minilm_path: str,
     rows = sample_rows(200)
     data = write_sample(tmp_path / "rows.csv", rows)
     triplets = write_triplets(tmp_path / "triplets", rows, train=range(0, 60), test=range(100, 140))
-    settings = Settings(home=server_home, graph_name=f"evaluation{os.getpid()}")
+    settings = graphs.new("evaluation")
     same_folder = triplets.parent / ".." / triplets.parent.name / triplets.name  # another spelling: read once
     plan = EvaluationPlan({"base": minilm_path, "again": minilm_path}, [data], tmp_path / "report",
                           [triplets, same_folder], cache=tmp_path / "cache", retrieval_queries=40,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import SAMPLE_CSV
+from helpers import SAMPLE_CSV
 from patentcl.cli import main
 from patentcl.config import Settings
 from patentcl.graph import GraphStore

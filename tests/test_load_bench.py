@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conftest import SAMPLE_CSV
+from helpers import SAMPLE_CSV
 from patentcl.cli import main
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE_CSV, patentcl_executable
+from helpers import SAMPLE_CSV, cli_env, patentcl_executable
 from patentcl.config import Settings
 from patentcl.graph import GraphStore
 from patentcl.loaders.csv_export import CsvSource
@@ -217,7 +217,7 @@ def _invoke(settings: Settings, *args: str):
 
     from patentcl.cli import main
 
-    env = {"PATENTCL_HOME": str(settings.home), "PATENTCL_GRAPH_NAME": settings.graph_name, "COLUMNS": "200"}
+    env = cli_env(settings)
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
@@ -238,7 +238,7 @@ def test_a_wrongly_named_column_is_one_clear_error_line(settings: Settings, tmp_
 
     path = write_csv(tmp_path / "export.csv", [["US1234567B2", "t", "a", "[]"]],
                      header="publication_number,title,abstract,cpc")
-    env = {**os.environ, "PATENTCL_HOME": str(settings.home), "PATENTCL_GRAPH_NAME": settings.graph_name}
+    env = {**os.environ, **cli_env(settings)}
     done = subprocess.run([patentcl_executable(), "load", "csv", str(path)], env=env, capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import patentcl_executable
+from helpers import patentcl_executable
 
 from patentcl.config import Settings
 from patentcl.graph import open_store

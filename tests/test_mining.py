@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from conftest import SAMPLE_CSV
+from helpers import Graphs, SAMPLE_CSV, cli_env
 from patentcl.config import Settings
 from patentcl.errors import PatentclError
 from patentcl.graph import open_store
@@ -32,9 +32,9 @@ OPTIONS = MineOptions(anchors=ANCHORS, batch_size=40)
 
 
 @pytest.fixture(scope="module")
-def sample(server_home: Path) -> Settings:
+def sample(graphs: Graphs) -> Settings:
     """The 3,000 patents of the quickstart sample in a graph of their own, loaded once."""
-    settings = Settings(home=server_home, graph_name=f"mining_sample_{os.getpid()}")
+    settings = graphs.new("mining_sample")
     with open_store(settings) as store:
         run_load(store, settings, CsvSource([SAMPLE_CSV], LoadFilter(types=None)))
     return settings
@@ -251,7 +251,7 @@ def test_class_level_negatives_share_the_class_and_no_group(sample: Settings, tr
 def test_mine_command_writes_files_and_reports_counts(sample: Settings, tmp_path: Path) -> None:
     from patentcl.cli import main
 
-    env = {"PATENTCL_HOME": str(sample.home), "PATENTCL_GRAPH_NAME": sample.graph_name, "COLUMNS": "200"}
+    env = cli_env(sample)
     out = tmp_path / "cli"
     result = CliRunner().invoke(main, ["mine", "--strategy", "cpc-hierarchy", "--anchors", "60", "--negatives", "2",
                                        "--seed", "3", "--out", str(out)], env=env, catch_exceptions=False)
@@ -286,7 +286,7 @@ def test_split_fractions_are_honoured(sample: Settings, tmp_path: Path) -> None:
 def test_bench_mine_prints_throughput(sample: Settings) -> None:
     from patentcl.cli import main
 
-    env = {"PATENTCL_HOME": str(sample.home), "PATENTCL_GRAPH_NAME": sample.graph_name}
+    env = cli_env(sample)
     result = CliRunner().invoke(main, ["bench", "mine", "--triplets", "150", "--json"], env=env,
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -316,7 +316,7 @@ def test_ranks_that_are_not_the_hash_of_the_id_stop_the_run_until_reindexed(stor
 
 
 @pytest.mark.slow
-def test_full_shared_data_triplets_keep_the_rules(server_home: Path, shared_data: Path, tmp_path: Path) -> None:
+def test_full_shared_data_triplets_keep_the_rules(graphs: Graphs, shared_data: Path, tmp_path: Path) -> None:
     """All 31.5K patents of ../shared/data/google-patents-ai (about a minute: the load dominates)."""
     files = sorted(shared_data.glob("*.csv"))
     codes: dict[str, set[str]] = {}
@@ -324,7 +324,7 @@ def test_full_shared_data_triplets_keep_the_rules(server_home: Path, shared_data
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 codes.setdefault(row["publication_number"], set()).update(ast.literal_eval(row["cpc_codes"]))
-    settings = Settings(home=server_home, graph_name=f"mining_full_{os.getpid()}")
+    settings = graphs.new("mining_full")
     with open_store(settings) as store:
         run_load(store, settings, CsvSource(files, LoadFilter(types=None)))
         info = mine(store, MineOptions(anchors=2000), tmp_path)

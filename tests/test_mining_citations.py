@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from helpers import Graphs
 from patentcl.config import Settings
 from patentcl.graph import open_store
 from patentcl.loaders.filters import LoadFilter
@@ -69,8 +70,8 @@ def truth(fixture_files: Path) -> Truth:
 
 
 @pytest.fixture(scope="module")
-def cited(server_home: Path, fixture_files: Path) -> Settings:
-    settings = Settings(home=server_home, graph_name=f"mining_pv_{os.getpid()}")
+def cited(graphs: Graphs, fixture_files: Path) -> Settings:
+    settings = graphs.new("mining_pv")
     with open_store(settings) as store:
         run_load(store, settings, PatentsViewSource(fixture_files, LoadFilter(types=None), Options()))
     return settings

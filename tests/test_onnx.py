@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from helpers import Graphs, REPO, SAMPLE_CSV, cli_env
 from patentcl.cli import main
 from patentcl.config import Settings
 from patentcl.errors import PatentclError
@@ -27,7 +28,6 @@ from patentcl.trainer.encode import open_model
 from patentcl.trainer.onnx_bench import neighbour_overlap
 from patentcl.trainer.onnx_export import FLOAT_FILE, use_onnx
 from patentcl.trainer.onnx_quant import quant_config
-from tests.conftest import REPO, SAMPLE_CSV
 
 pytest.importorskip("onnxruntime")
 
@@ -112,7 +112,7 @@ def test_neighbour_overlap() -> None:
 
 
 @pytest.fixture(scope="module")
-def graph_settings(server_home: Path, exported: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def graph_settings(graphs: Graphs, exported: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """30 generated patents embedded by the PyTorch model, as `patentcl embed` does by default."""
     from patentcl.loaders.filters import LoadFilter
     from patentcl.loaders.load import run_load
@@ -122,7 +122,7 @@ def graph_settings(server_home: Path, exported: Path, tmp_path_factory: pytest.T
     tables = tmp_path_factory.mktemp("patentsview")
     subprocess.run([sys.executable, str(REPO / "tests" / "fixtures" / "make_patentsview.py"), "--out", str(tables),
                     "--patents", "30", "--seed", "7"], check=True, capture_output=True)
-    settings = Settings(home=server_home, graph_name=f"onnx{os.getpid()}")
+    settings = graphs.new("onnx")
     with open_store(settings) as store:
         run_load(store, settings, PatentsViewSource(tables, LoadFilter(types=None), Options()))
         embed_patents(store, open_model(str(exported)), progress=False)
@@ -131,7 +131,7 @@ def graph_settings(server_home: Path, exported: Path, tmp_path_factory: pytest.T
 
 def _cli(settings: Settings, *args: str) -> dict:
     result = CliRunner().invoke(main, ["--home", str(settings.home), *args],
-                                env={"PATENTCL_GRAPH_NAME": settings.graph_name}, catch_exceptions=False)
+                                env=cli_env(settings), catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 

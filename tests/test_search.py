@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from helpers import Graphs, cli_env
 from patentcl.cli import main
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
@@ -44,7 +45,7 @@ class Graph:
 
 
 @pytest.fixture(scope="module")
-def graph(server_home: Path, minilm_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graph]:
+def graph(graphs: Graphs, minilm_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graph]:
     from patentcl.loaders.filters import LoadFilter
     from patentcl.loaders.load import run_load
     from patentcl.loaders.patentsview import Options, PatentsViewSource
@@ -54,7 +55,7 @@ def graph(server_home: Path, minilm_path: str, tmp_path_factory: pytest.TempPath
     tables = tmp_path_factory.mktemp("patentsview")
     subprocess.run([sys.executable, str(REPO / "tests" / "fixtures" / "make_patentsview.py"), "--out", str(tables),
                     "--patents", str(PATENTS), "--seed", "11"], check=True, capture_output=True)
-    settings = Settings(home=server_home, graph_name=f"search{os.getpid()}")
+    settings = graphs.new("search")
     with open_store(settings) as store:
         run_load(store, settings, PatentsViewSource(tables, LoadFilter(types=None), Options()))
         embed_patents(store, open_model(minilm_path), progress=False)
@@ -184,7 +185,7 @@ def test_bad_requests_say_what_is_wrong(graph: Graph) -> None:
 
 def run_cli(graph: Graph, *args: str) -> str:
     result = CliRunner().invoke(main, ["--home", str(graph.settings.home), *args],
-                                env={"PATENTCL_GRAPH_NAME": graph.settings.graph_name}, catch_exceptions=False)
+                                env=cli_env(graph.settings), catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -204,7 +205,7 @@ def test_cli_answer_equals_the_catalogue_query_run_by_hand(graph: Graph) -> None
 
 def test_cli_prints_a_table_and_the_query(graph: Graph) -> None:
     out = CliRunner().invoke(main, ["--home", str(graph.settings.home), "similar", graph.ids[2], "-k", "3",
-                                    "--show-query"], env={"PATENTCL_GRAPH_NAME": graph.settings.graph_name})
+                                    "--show-query"], env=cli_env(graph.settings))
     assert out.exit_code == 0, out.output
     assert "CYPHER `id`=" in out.output and "db.idx.vector.queryNodes" in out.output
     assert "found by vector index" in out.output

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from sentence_transformers import SentenceTransformer
 from transformers import TrainerCallback
 
+from helpers import cli_env
 from patentcl.cli import main
 from patentcl.config import Settings
 from patentcl.errors import PatentclError
@@ -118,7 +119,7 @@ def test_cpc_guards_need_codes_and_a_loadable_model(tmp_path: Path, minilm_path:
 
 
 def _invoke(settings: Settings, *args: str):
-    env = {"PATENTCL_HOME": str(settings.home), "PATENTCL_GRAPH_NAME": settings.graph_name, "HF_HUB_OFFLINE": "1"}
+    env = cli_env(settings, HF_HUB_OFFLINE="1")
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 

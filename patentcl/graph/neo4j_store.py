@@ -2,22 +2,26 @@
 
 Every query goes through `Driver.execute_query`: a managed transaction that retries transient
 errors, with `database_` always passed (no extra round trip to resolve the home database) and
-read/write routing so clusters send reads to followers.
+read/write routing so clusters send reads to followers. A query that batches itself
+(`CALL { ... } IN TRANSACTIONS`) can only run in an auto-commit transaction: it goes through
+`Session.run`, and the server commits each batch.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from neo4j import GraphDatabase, RoutingControl
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 from neo4j.graph import Node, Path as GraphPath, Relationship
 
-from patentcl.catalogue import Catalogue, Query
+from patentcl.catalogue import Catalogue, Query, strip_strings_and_comments
 from patentcl.errors import GraphUnavailableError, QueryError
 from patentcl.graph.store import GraphStore, Row
 
 # Schema statements carry IF NOT EXISTS; these codes still mean "it is already there".
+_IN_TRANSACTIONS = re.compile(r"\bIN\s+TRANSACTIONS\b", re.I)
 _ALREADY_THERE = ("Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
                   "Neo.ClientError.Schema.IndexAlreadyExists",
                   "Neo.ClientError.Schema.ConstraintAlreadyExists")
@@ -59,10 +63,14 @@ class Neo4jStore(GraphStore):
 
     def _execute(self, text: str, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
         try:
-            records, _, _ = self._driver.execute_query(
-                text, dict(params), database_=self.database,
-                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
-            )
+            if _IN_TRANSACTIONS.search(strip_strings_and_comments(text)):
+                with self._driver.session(database=self.database) as session:
+                    records = list(session.run(text, dict(params)))
+            else:
+                records, _, _ = self._driver.execute_query(
+                    text, dict(params), database_=self.database,
+                    routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+                )
         except Neo4jError as exc:
             raise self._error(exc, source) from None
         except ServiceUnavailable as exc:

@@ -1,0 +1,91 @@
+"""What both server launchers (embedded FalkorDB, Maven-resolved Neo4j) need of processes and
+files: liveness of a pid, a free loopback port, private files, and a lock over a folder."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+def pid_alive(pid: int) -> bool:
+    try:  # reap it first if it is our own exited child, or it would look alive as a zombie
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """An exited process whose parent has not reaped it. A server started by a patentcl that has
+    since exited is re-parented to PID 1, and in containers PID 1 often never reaps: the stopped
+    server would look alive forever."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no procfs (macOS) or already gone
+    return stat[stat.rfind(")") + 2:][:1] in ("Z", "X")
+
+
+def command_line_has(pid: int, marker: bytes) -> bool:
+    """Guards against a recycled pid: on Linux, the process's command line holds `marker`;
+    without procfs, a live pid is taken as ours."""
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.parent.exists():
+        return pid_alive(pid)
+    try:
+        return marker in cmdline.read_bytes()
+    except OSError:
+        return False
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes a file only its owner can read (it may hold a password)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
+def private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+@contextmanager
+def folder_lock(folder: Path, name: str = "server.lock") -> Iterator[None]:
+    """Held while starting or stopping a server, so two processes never start two servers."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / name, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -1,0 +1,67 @@
+"""Helpers shared by the tests (fixtures live in conftest.py; tests import from here, never from
+conftest or from one another)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Protocol
+
+from patentcl.config import Settings
+from patentcl.graph import open_store
+from patentcl.graph.neo4j_server import Neo4jConnection
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data" / "google-patents-ai"
+SAMPLE_CSV = REPO / "samples" / "google-patents-ai-us.csv"
+TEST_CYPHER = Path(__file__).resolve().parent / "cypher"
+_graph_numbers = itertools.count()
+
+
+class Graphs(Protocol):
+    def new(self, name: str = "test") -> Settings:
+        """Settings for an empty graph of this session's engine."""
+
+
+class FalkorDBGraphs:
+    def __init__(self, home: Path):
+        self.home = home
+
+    def new(self, name: str = "test") -> Settings:
+        return Settings(home=self.home, graph_name=f"{name}{os.getpid()}_{next(_graph_numbers)}")
+
+
+class Neo4jGraphs:
+    def __init__(self, connection: Neo4jConnection, home: Path):
+        self.connection = connection
+        self.home = home
+
+    def new(self, name: str = "test") -> Settings:
+        settings = Settings(graph=self.connection.uri, home=self.home, neo4j_password=self.connection.password,
+                            graph_name=f"{name}{next(_graph_numbers)}")
+        with open_store(settings, migrate=False) as store:
+            store.run_text((TEST_CYPHER / "clear_graph.neo4j.cypher").read_text())
+            store.run("drop_vector_index")  # the one index a test makes beside the migrations
+        return settings
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that points a `patentcl` command at the graph of `settings`."""
+    env = {"PATENTCL_HOME": str(settings.home), "PATENTCL_GRAPH": settings.graph,
+           "PATENTCL_GRAPH_NAME": settings.graph_name, "COLUMNS": "200", **extra}
+    if settings.engine == "neo4j":
+        env |= {"NEO4J_USERNAME": settings.neo4j_user, "NEO4J_PASSWORD": settings.neo4j_password or "",
+                "NEO4J_DATABASE": settings.neo4j_database}
+    return env
+
+
+def patentcl_executable() -> str:
+    """The installed `patentcl` console script: beside this interpreter (a venv that is not
+    activated, as `make test` runs it), else on PATH."""
+    beside = Path(sys.executable).parent / "patentcl"
+    found = str(beside) if beside.exists() else shutil.which("patentcl")
+    assert found, "the patentcl console script is installed with the package"
+    return found
