@@ -39,19 +39,24 @@ FILES = {
 _STAGING = "patents-staging.sqlite"
 
 
-def import_command(outdir: Path, database: str = "neo4j", *, prefix: str | None = None) -> str:
-    """The neo4j-admin command line for the files in `outdir` (paths under `prefix` if given)."""
+def import_arguments(outdir: Path, database: str = "neo4j", *, prefix: str | None = None) -> list[str]:
+    """The arguments of `neo4j-admin` that import the files in `outdir` into `database` (paths
+    under `prefix` if given): `database import full DATABASE --nodes=... --relationships=...`."""
     where = prefix or str(outdir.resolve())
     name = {key: f"{where}/{file}" for key, (file, _) in FILES.items()}
-    parts = [
-        "neo4j-admin", "database", "import", "full", database,
+    return [
+        "database", "import", "full", database,
         f"--nodes=Patent={name['patents']}", f"--nodes=CPC={name['cpc']}",
         f"--relationships=CHILD_OF={name['child_of']}",
         f"--relationships=CLASSIFIED_AS={name['classified_as']}",
         f"--relationships=CITES={name['cites']}",
         "--multiline-fields=true", "--overwrite-destination=true",
     ]
-    return " ".join(shlex.quote(p) for p in parts)
+
+
+def import_command(outdir: Path, database: str = "neo4j", *, prefix: str | None = None) -> str:
+    """The neo4j-admin command line for the files in `outdir` (paths under `prefix` if given)."""
+    return " ".join(shlex.quote(p) for p in ["neo4j-admin", *import_arguments(outdir, database, prefix=prefix)])
 
 
 class AdminImportSink:

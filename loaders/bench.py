@@ -1,8 +1,8 @@
-"""`patentcl bench load`: load throughput into a fresh embedded graph, with figures to quote.
+"""`patentcl bench load`: load throughput into a fresh graph of each engine, with figures to quote.
 
 Each data set is loaded by a child process (so its peak memory is its own) into a new project
-folder with a new embedded FalkorDB server, after the schema migrations (the range indexes
-must exist before the writes). Printed per data set: wall seconds of the load (server start
+folder with a new server of the engine (the embedded FalkorDB, or a Neo4j from Maven Central),
+after the schema migrations (the indexes must exist before the writes). Printed per data set: wall seconds of the load (server start
 excluded, shown separately), parse and render seconds (reader thread: reading and checking
 rows, then grouping them and rendering the queries) and write seconds (writer thread: running
 the queries; it overlaps the reader), patents/s and edges/s of the write queries themselves,
@@ -28,11 +28,8 @@ from patentcl.config import Settings
 FIXTURE_SCRIPT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "make_patentsview.py"
 
 
-def _server_cpu_seconds(settings: Settings) -> float | None:
-    """utime + stime of the embedded server process (Linux /proc), or None elsewhere."""
-    from patentcl.graph.embedded import EmbeddedServer
-
-    pid = EmbeddedServer(settings.graph_dir).status().pid
+def _cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process (Linux /proc), or None elsewhere."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
@@ -40,34 +37,29 @@ def _server_cpu_seconds(settings: Settings) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _measure(kind: str, inputs: list[str], batch_size: int, home: str, result: Any) -> None:
-    """Runs in a child process: one load into a fresh embedded graph under `home`."""
+def _measure(engine: str, kind: str, inputs: list[str], batch_size: int, home: str, result: Any) -> None:
+    """Runs in a child process: one load into a fresh graph of `engine` under `home`."""
     from patentcl.graph import open_store
-    from patentcl.graph.embedded import EmbeddedServer
+    from patentcl.graph.servers import fresh_graph
     from patentcl.loaders.csv_export import CsvSource
     from patentcl.loaders.filters import LoadFilter
     from patentcl.loaders.load import run_load
     from patentcl.loaders.patentsview import Options, PatentsViewSource
 
-    settings = Settings(home=Path(home), batch_size=batch_size)
-    server = EmbeddedServer(settings.graph_dir)
     started = time.perf_counter()
-    server.start(pinned=True)
-    try:
+    with fresh_graph(engine, Path(home), Settings(batch_size=batch_size)) as (settings, server_pid):
         with open_store(settings) as store:  # applies the migrations: indexes before writes
             startup = time.perf_counter() - started
             if kind == "csv":
                 source: Any = CsvSource([Path(p) for p in inputs], LoadFilter(types=None))
             else:
                 source = PatentsViewSource(Path(inputs[0]), LoadFilter(), Options())
-            server_before = _server_cpu_seconds(settings)
+            server_before = _cpu_seconds(server_pid)
             cpu_before = time.process_time()
             report = run_load(store, settings, source, batch_size=batch_size)
             cpu = time.process_time() - cpu_before
-            server_cpu = _server_cpu_seconds(settings)
+            server_cpu = _cpu_seconds(server_pid)
             graph = store.describe()
-    finally:
-        server.stop()
     result.update({
         "startup_s": startup,
         "wall_s": report.seconds,
@@ -85,16 +77,16 @@ def _measure(kind: str, inputs: list[str], batch_size: int, home: str, result: A
     })
 
 
-def measure(kind: str, inputs: list[Path], batch_size: int) -> dict[str, Any]:
-    """One data set, loaded by a fresh child process into a fresh graph."""
+def measure(engine: str, kind: str, inputs: list[Path], batch_size: int) -> dict[str, Any]:
+    """One data set, loaded by a fresh child process into a fresh graph of `engine`."""
     with tempfile.TemporaryDirectory(prefix="patentcl-bench-") as home, multiprocessing.Manager() as manager:
         result = manager.dict()
         child = multiprocessing.get_context("spawn").Process(
-            target=_measure, args=(kind, [str(p) for p in inputs], batch_size, home, result))
+            target=_measure, args=(engine, kind, [str(p) for p in inputs], batch_size, home, result))
         child.start()
         child.join()
         if child.exitcode != 0:
-            raise RuntimeError(f"the benchmark load of {kind} failed (exit code {child.exitcode})")
+            raise RuntimeError(f"the benchmark load of {kind} into {engine} failed (exit code {child.exitcode})")
         return dict(result)
 
 

@@ -68,7 +68,8 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def print_report(report: LoadReport, as_json: bool, graph: dict[str, Any] | None = None) -> None:
+def print_report(report: LoadReport, as_json: bool, graph: dict[str, Any] | None = None, **extra: Any) -> None:
+    """The load summary as a table or as JSON (with `extra` keys added to the JSON)."""
     if as_json:
         click.echo(json.dumps({
             "resumed": report.resumed,
@@ -81,6 +82,7 @@ def print_report(report: LoadReport, as_json: bool, graph: dict[str, Any] | None
                        **s.counts} for s in report.steps],
             "graph": graph,
             "queries": report.provenance,
+            **extra,
         }))
         return
     for note in report.notes:
@@ -215,7 +217,22 @@ def export_admin_import(outdir: Path, patentsview_dir: Path | None, csv_files: t
                         batch_size: int, database: str, as_json: bool) -> None:
     """Write the graph a load would build as CSV files for `neo4j-admin database import full`
     into OUTDIR (plus import.sh with the exact command): the fast path for a first full-scale
-    Neo4j load. The input files are converted directly, with the same filters and checks."""
+    Neo4j load. The input files are converted directly, with the same filters and checks.
+
+    Then stop Neo4j 5 (the import replaces the database; Community cannot stop one database,
+    so stop the server, or import before its first start) and run the command printed at the
+    end (also "import_command" in --json, and OUTDIR/import.sh), with absolute paths:
+
+    \b
+      neo4j-admin database import full neo4j \\
+        --nodes=Patent=OUTDIR/patents.csv --nodes=CPC=OUTDIR/cpc.csv \\
+        --relationships=CHILD_OF=OUTDIR/cpc_child_of.csv \\
+        --relationships=CLASSIFIED_AS=OUTDIR/classified_as.csv \\
+        --relationships=CITES=OUTDIR/cites.csv \\
+        --multiline-fields=true --overwrite-destination=true
+
+    Start Neo4j and run `patentcl info` against it: it creates patentcl's constraints and
+    indexes."""
     from patentcl.loaders.admin_import import export_admin_import as export_files, import_command
     from patentcl.loaders.csv_export import CsvSource
     from patentcl.loaders.patentsview import TitleStep
@@ -232,10 +249,12 @@ def export_admin_import(outdir: Path, patentsview_dir: Path | None, csv_files: t
         extra = [TitleStep(cpc_titles)] if cpc_titles else []
     report, counts = _interruptible(lambda: export_files(outdir, source, extra_steps=extra, batch_size=batch_size,
                                                           database=database))
-    print_report(report, as_json, {f"{name} rows": n for name, n in counts.items()})
+    command = import_command(outdir, database)
+    print_report(report, as_json, {f"{name} rows": n for name, n in counts.items()}, import_command=command)
     if not as_json:
         console.print(f"import with (Neo4j stopped, database {database} is overwritten):")
-        console.print(import_command(outdir, database), soft_wrap=True, highlight=False)
+        # plain echo: the command must come out exactly (no wrapping, no markup in paths)
+        click.echo(command)
 
 
 @click.command("load")
@@ -246,14 +265,26 @@ def export_admin_import(outdir: Path, patentsview_dir: Path | None, csv_files: t
 @click.option("--generate", type=int, default=0, metavar="N",
               help="Generate a PatentsView fixture of N patents (tests/fixtures/make_patentsview.py) and load it.")
 @click.option("--batch-size", type=click.IntRange(1), default=5000, show_default=True, help="Rows per batch.")
+@click.option("--engines", default="falkordb,neo4j", show_default=True,
+              help="Engines to load into, side by side in one run (Neo4j needs Java 17/21 and Maven; "
+                   "left out with a note where they are missing).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_load(csv_dir: Path | None, patentsview_dir: Path | None, generate: int, batch_size: int,
-               as_json: bool) -> None:
-    """Load throughput into a fresh embedded graph: patents/s, edges/s, parse, render and write time,
-    CPU of loader and server, peak memory of the loader."""
+               engines: str, as_json: bool) -> None:
+    """Load throughput into a fresh graph of each engine: patents/s, edges/s, parse, render and write
+    time, CPU of loader and server, peak memory of the loader."""
     import tempfile
 
+    from patentcl.graph.servers import ENGINES, unavailable
     from patentcl.loaders.bench import describe_machine, dumps, figures, generate_fixture, measure
+
+    chosen = [e.strip() for e in engines.split(",") if e.strip()]
+    if not chosen or set(chosen) - set(ENGINES):
+        raise click.BadParameter(f"{engines!r}: give engines from {', '.join(ENGINES)}", param_hint="--engines")
+    for engine in list(chosen):
+        if why := unavailable(engine):
+            errors.print(f"{engine} left out: {why}", style="yellow")
+            chosen.remove(engine)
 
     if csv_dir is None:
         default = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "google-patents-ai"
@@ -275,8 +306,9 @@ def bench_load(csv_dir: Path | None, patentsview_dir: Path | None, generate: int
             raise click.UsageError("nothing to load: give --csv-dir, --patentsview or --generate")
         results = {}
         for label, kind, inputs in runs:
-            errors.print(f"loading {label} ...")
-            results[label] = figures(measure(kind, inputs, batch_size))
+            for engine in chosen:
+                errors.print(f"loading {label} into {engine} ...")
+                results[f"{label} [{engine}]"] = figures(measure(engine, kind, inputs, batch_size))
     if as_json:
         click.echo(dumps({"machine": describe_machine(), "batch_size": batch_size, "results": results}))
         return

@@ -14,7 +14,8 @@ the next, instead of waiting for it.
 MERGE looks every row up first. Patents the graph does not hold yet are CREATEd instead, and so
 are the classification edges of patents this load created: about half the server's work for a
 first load. A batch of patents is rendered as one CREATE of the whole batch: if one of them
-exists, the uniqueness constraint on Patent.id fails the query and the graph undoes it. After
+exists, the uniqueness constraint on Patent.id fails the query and the graph undoes it (the
+store raises ConstraintViolation; any other failure, a timeout or out of memory, is raised). After
 such a failure the sink asks which patents exist before each batch (CREATE for the others, MERGE
 for those) until a batch finds none. Classifications are rendered as CREATE for the patents the
 rendered CREATEs will create; when the write comes, the sink checks that it did create them and
@@ -29,7 +30,7 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from patentcl.errors import QueryError
+from patentcl.errors import ConstraintViolation
 from patentcl.graph import GraphStore, PreparedQuery
 from patentcl.loaders.cpc import SECTION, SECTION_TITLES, parse_cpc
 from patentcl.loaders.idset import IdSet
@@ -166,7 +167,7 @@ class _Patents:
             try:
                 written = self.create.run() if self.create else sink._write_now("create_patents", rows)
                 return self._created(rows, written)
-            except QueryError:  # some exist: ask from now on
+            except ConstraintViolation:  # some exist: ask from now on (any other failure is raised)
                 sink._create_first = False
         existing = {r["id"] for r in sink._run_now("existing_patents", {"ids": [r["id"] for r in rows]}, len(rows))}
         sink._create_first = not existing
@@ -174,7 +175,7 @@ class _Patents:
         written = sink._write_now("load_patents", [row for row in rows if row["id"] in existing])
         try:
             return written + self._created(new, sink._write_now("create_patents", new))
-        except QueryError:  # another process created some of them since: MERGE them
+        except ConstraintViolation:  # another process created some of them since: MERGE them
             return written + sink._write_now("load_patents", new)
 
     def _created(self, rows: list[Row], written: int) -> int:

@@ -116,7 +116,10 @@ def graph_start(ctx: click.Context, engine: str) -> None:
     if engine == "neo4j":
         server = _neo4j(ctx)
         connection = server.start()
-        click.echo(f"Neo4j running at {connection.uri}, Neo4j Browser at {connection.browser}, data in {server.home}")
+        with open_store(settings_of(ctx).with_neo4j(connection)) as store:
+            versions = next(store.run("server_plugins"))
+        click.echo(f"Neo4j {versions['neo4j']} {versions['edition']} (APOC {versions['apoc']}, GDS {versions['gds']}) "
+                   f"running at {connection.uri}, Neo4j Browser at {connection.browser}, data in {server.home}")
         click.echo(f"connection settings in {server.env_file}; to use it: set -a; . {server.env_file}; set +a")
         return
     server = _embedded(ctx)
@@ -133,6 +136,18 @@ def graph_stop(ctx: click.Context, engine: str) -> None:
     """Stop the server (its data is saved first)."""
     server = _neo4j(ctx) if engine == "neo4j" else _embedded(ctx)
     click.echo("stopped" if server.stop() else "not running")
+
+
+@graph.command("admin", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED, required=True)
+@click.pass_context
+def graph_admin(ctx: click.Context, arguments: tuple[str, ...]) -> None:
+    """Run `neo4j-admin ARGUMENTS` on the Neo4j of `graph start --engine neo4j`, from the same jars
+    (e.g. `database import full ...` from `export admin-import`, with the server stopped)."""
+    done = _neo4j(ctx).admin(list(arguments))
+    click.echo(done.stdout, nl=False)
+    click.echo(done.stderr, nl=False, err=True)
+    sys.exit(done.returncode)
 
 
 @graph.command("status")
@@ -260,6 +275,7 @@ def bench() -> None:
 
 # Each pipeline stage owns its commands in its own folder (they use the helpers above, hence
 # the imports at the end).
+from patentcl.bench_engines import bench_engines  # noqa: E402
 from patentcl.evaluation.cli import evaluate  # noqa: E402
 from patentcl.loaders.cli import bench_load, export, load  # noqa: E402
 from patentcl.mining.cli import bench_mine_command, mine_command  # noqa: E402
@@ -271,5 +287,5 @@ from patentcl.trainer.onnx_cli import bench_onnx, export_onnx  # noqa: E402
 for _command in (load, export, mine_command, train_command, embed_command, export_onnx, similar, suggest_cpc,
                  calibrate_cpc, evaluate, quickstart):
     main.add_command(_command)
-for _command in (bench_load, bench_mine_command, *bench_commands, bench_similar, bench_onnx):
+for _command in (bench_load, bench_mine_command, *bench_commands, bench_similar, bench_onnx, bench_engines):
     bench.add_command(_command)

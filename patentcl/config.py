@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from dotenv import dotenv_values
+
+if TYPE_CHECKING:
+    from patentcl.graph.neo4j_server import Neo4jConnection
 
 EMBEDDED = "embedded"
 NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -65,6 +68,10 @@ class Settings:
 
     def with_graph(self, graph: str) -> "Settings":
         return replace(self, graph=graph)
+
+    def with_neo4j(self, connection: "Neo4jConnection") -> "Settings":
+        """These settings pointed at a Neo4j that patentcl started (`graph start --engine neo4j`)."""
+        return replace(self, graph=connection.uri, neo4j_user=connection.user, neo4j_password=connection.password)
 
     @classmethod
     def from_env(

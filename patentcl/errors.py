@@ -25,3 +25,13 @@ class QueryError(PatentclError):
         self.query = query
         self.path = path
         self.engine = engine
+
+
+class ConstraintViolation(QueryError):
+    """A write broke a uniqueness constraint (e.g. a CREATE of a Patent whose id is in the graph):
+    the graph undid the whole query. Both engines raise it; every other failure stays a QueryError."""
+
+
+class SchemaConflict(QueryError):
+    """A migration's index or constraint cannot be made because a different rule holds its place
+    (e.g. a plain index where the uniqueness constraint belongs)."""

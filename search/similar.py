@@ -7,10 +7,15 @@ filter rejects some. The lookup therefore over-fetches, adaptively:
 1. ask the index for `fetch = max(overfetch * k, k + 1)` candidates and filter them;
 2. if fewer than k survive, estimate the filter's pass rate from the survivors and ask again
    for enough candidates (at least twice as many);
-3. when the fetch that would be needed exceeds `exact_share` of the graph's vectors, or nothing
-   survives twice, or the whole index was fetched, the filter is selective: switch to an exact
-   scan over the filtered candidates (`similar_patents_exact_cpc`, which finds them from the CPC
-   codes, or `similar_patents_exact`), the true k nearest among them.
+3. when the next fetch would exceed `exact_share` of the graph's vectors or `max_fetch`
+   candidates, or nothing survives twice, or the whole index was fetched, the filter is
+   selective: switch to an exact scan over the filtered candidates (`similar_patents_exact_cpc`,
+   which finds them from the CPC codes, or `similar_patents_exact`), the true k nearest among them.
+
+`max_fetch` caps every index query, whatever `exact_share` allows: an HNSW search for n
+candidates keeps all n in memory and walks the graph for each (Neo4j's Lucene search sets its ef
+to n), so asking for a large share of all vectors costs more than the exact scan over the
+filtered patents and is less exact.
 
 Every answer holds k patents when k pass the filters, nearest first, scored by cosine similarity
 (1 = same direction) on both engines. Both queries are catalogue files (`cypher/search/`), so the
@@ -37,7 +42,8 @@ INDEX_QUERY = "similar_patents"
 EXACT_QUERY = "similar_patents_exact"
 EXACT_CPC_QUERY = "similar_patents_exact_cpc"
 INDEX_WAIT_S = 120.0
-_READY = ("OPERATIONAL", "ONLINE")
+MAX_FETCH = 5000  # most candidates one index query asks for; beyond it: the exact scan
+_READY = ("ONLINE",)  # vector_index_info's status on both engines
 _CPC_PREFIX = re.compile(r"^[A-HY](\d{0,2}|\d{2}[A-Z](\d{1,4}(/\d*)?)?)$")
 
 
@@ -124,13 +130,14 @@ def find_patent(store: GraphStore, key: str) -> dict[str, Any]:
 
 def similar(store: GraphStore, *, patent: str | None = None, vector: np.ndarray | Sequence[float] | None = None,
             k: int = 10, filters: Filters = Filters(), exact: bool = False, overfetch: int = 4,
-            exact_share: float = 0.05) -> Lookup:
+            exact_share: float = 0.05, max_fetch: int = MAX_FETCH) -> Lookup:
     """The k patents nearest to `patent` (an id or number) or to `vector`, that pass `filters`.
 
     `exact` skips the index (the exact scan is the reference for the index's recall);
     `overfetch` is the first round's candidates per result; `exact_share` is the share of the
     graph's vectors beyond which an index fetch is judged no cheaper than the exact scan (above 1:
-    never judged so)."""
+    never judged so); `max_fetch` is the most candidates any index query asks for (beyond it the
+    exact scan answers)."""
     if (patent is None) == (vector is None):
         raise SearchError("give a patent id or a query vector (exactly one)")
     if k < 1:
@@ -152,6 +159,8 @@ def similar(store: GraphStore, *, patent: str | None = None, vector: np.ndarray 
         return _exact(store, params, shown, anchor, rounds=0, fetched=0)
 
     fetch = max(overfetch * k, k + 1) if filters.active else k + (1 if anchor else 0)
+    if fetch > max_fetch:
+        return _exact(store, params, shown, anchor, rounds=0, fetched=0)
     total: int | None = None
     rounds = 0
     empty_rounds = 0
@@ -167,9 +176,12 @@ def similar(store: GraphStore, *, patent: str | None = None, vector: np.ndarray 
             break
         # The survivors estimate the filter's pass rate; ask for half as much again to be safe.
         needed = 2 * fetch if not rows else math.ceil(1.5 * k * fetch / len(rows))
-        if needed > exact_share * total:
+        following = min(max(needed, 2 * fetch), total)
+        # The fetch actually asked for (at least doubled, so the rounds stay few) is what is
+        # capped, not the estimate: doubling alone could otherwise pass the caps.
+        if needed > exact_share * total or following > min(exact_share * total, max_fetch):
             break
-        fetch = min(max(needed, 2 * fetch), total)
+        fetch = following
     return _exact(store, params, shown, anchor, rounds=rounds, fetched=fetch)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 from pathlib import Path
@@ -33,7 +34,7 @@ def test_graph_start_status_stop(tmp_path: Path) -> None:
 def test_info_applies_the_schema(settings: Settings) -> None:
     result = _invoke(settings, "info", "--json")
     info = json.loads(result.output)
-    assert info["engine"] == "falkordb" and info["migrations"][0] == "001_keys"
+    assert info["engine"] == settings.engine and info["migrations"][0] == "001_keys"
     assert info["labels"] == {"SchemaMigration": len(info["migrations"])}
 
 
@@ -59,7 +60,9 @@ def test_console_script_reports_errors_in_one_line(settings: Settings) -> None:
     env = {**os.environ, **cli_env(settings)}
     result = subprocess.run([executable, "cypher", "MATCH (n RETURN n"], env=env, capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr.startswith("error: FalkorDB: ") and "Traceback" not in result.stderr
+    engine = {"falkordb": "FalkorDB", "neo4j": "Neo4j"}[settings.engine]
+    assert result.stderr.startswith(f"error: {engine}: ") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and re.search(r"line:? 1, column:? (?:9|10)\b", result.stderr)
     missing = subprocess.run([executable, "cypher", "--query", "record_migration"], env=env,
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "missing parameter(s) $applied_at" in missing.stderr

@@ -1,4 +1,4 @@
-"""`patentcl bench load` runs a real load into a fresh embedded graph and prints its figures."""
+"""`patentcl bench load` runs a real load into a fresh graph of each engine and prints its figures."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from helpers import SAMPLE_CSV
 from patentcl.cli import main
 
 
-def test_bench_load_reports_figures_for_a_fresh_graph(tmp_path: Path) -> None:
+def test_bench_load_reports_figures_for_a_fresh_graph(engine: str, tmp_path: Path) -> None:
     shutil.copy(SAMPLE_CSV, tmp_path / "sample.csv")
-    result = CliRunner().invoke(main, ["bench", "load", "--csv-dir", str(tmp_path), "--batch-size", "1000", "--json"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(main, ["bench", "load", "--csv-dir", str(tmp_path), "--batch-size", "1000", "--json",
+                                       "--engines", engine], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[result.output.index("{"):])
-    (figures,) = report["results"].values()
+    ((label, figures),) = report["results"].items()
+    assert label.endswith(f"[{engine}]")
     assert figures["patents"] == 3000 and figures["classification_edges"] > 30_000
     assert figures["patents_per_s"] > 0 and figures["classification_edges_per_s"] > 0
     # parsing and writing overlap (two threads); each fits inside the wall time of the load
@@ -33,3 +34,5 @@ def test_bench_load_refuses_a_folder_without_csv_files(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "holds no .csv file" in result.output
     result = CliRunner().invoke(main, ["bench", "load", "--csv-dir", str(tmp_path / "missing")])
     assert result.exit_code == 2 and "does not exist" in result.output
+    result = CliRunner().invoke(main, ["bench", "load", "--csv-dir", str(tmp_path), "--engines", "mysql"])
+    assert result.exit_code == 2 and "give engines from falkordb, neo4j" in result.output

@@ -90,7 +90,7 @@ def test_every_triplet_keeps_the_rules_of_cpc_hierarchy(clean_run: Path, truth: 
     assert levels["subgroup"] > levels["main_group"]
     for row in rows:
         check_hierarchy_rules(row, truth)
-        assert (row["strategy"], row["query"], row["query_version"]) == ("cpc-hierarchy", "cpc_hierarchy", 2)
+        assert (row["strategy"], row["query"], row["query_version"]) == ("cpc-hierarchy", "cpc_hierarchy", 3)
 
 
 def test_positive_shares_the_anchors_rarest_shareable_subgroup(clean_run: Path, truth: dict[str, set[str]]) -> None:
@@ -128,7 +128,7 @@ def test_cpc_overlap_positive_overlaps_the_anchor_most(overlap_run: Path, clean_
     assert len(rows) > ANCHORS
     for row in rows:
         check_hierarchy_rules(row, truth)
-        assert (row["strategy"], row["query"], row["query_version"]) == ("cpc-overlap", "cpc_overlap", 1)
+        assert (row["strategy"], row["query"], row["query_version"]) == ("cpc-overlap", "cpc_overlap", 2)
         anchor_id, anchor = row["anchor_id"], truth[row["anchor_id"]]
         assert abstracts[row["positive_id"]] != abstracts[anchor_id]
         # Every patent of the split under the anchor's rarest shareable subgroup was a candidate.
@@ -165,8 +165,9 @@ def test_files_have_the_promised_schema_texts_and_manifest(clean_run: Path) -> N
     rows = triplets(clean_run)["train"]
     assert all(row["anchor_title"] and row["negative_abstract"] for row in rows)
     info = manifest(clean_run)
-    assert info["query"]["query"] == "cpc_hierarchy" and info["query"]["version"] == 2
-    assert len(info["query"]["sha256"]) == 64 and info["query"]["file"] == "mining/cpc_hierarchy.v2.cypher"
+    assert info["query"]["query"] == "cpc_hierarchy" and info["query"]["version"] == 3
+    assert len(info["query"]["sha256"]) == 64
+    assert info["query"]["file"] == f"mining/cpc_hierarchy.v3.{info['query']['dialect']}.cypher"
     assert info["seed"] == 0 and info["parameters"]["negatives"] == 3
     assert info["graph"]["counts"]["(:Patent)"] == 3000
     assert {k: v["rows"] for k, v in info["files"].items()} == {s: len(r) for s, r in triplets(clean_run).items()}
@@ -265,7 +266,7 @@ def test_mine_command_writes_files_and_reports_counts(sample: Settings, tmp_path
 
 def test_unknown_query_version_and_missing_vectors_are_clear_errors(sample: Settings, tmp_path: Path) -> None:
     with open_store(sample) as store:
-        with pytest.raises(PatentclError, match=r"query 'cpc_hierarchy' has no version 9 \(versions: \[2\]\)"):
+        with pytest.raises(PatentclError, match=r"query 'cpc_hierarchy' has no version 9 \(versions: \[2, 3\]\)"):
             mine(store, MineOptions(query_version=9), tmp_path)
         with pytest.raises(PatentclError, match="none of the 3,000 patents has one yet.*patentcl embed"):
             mine(store, MineOptions(strategy="embedding-neighbours"), tmp_path)
@@ -291,7 +292,7 @@ def test_bench_mine_prints_throughput(sample: Settings) -> None:
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])
-    assert figures["query"] == "cpc_hierarchy v2 (portable)" and figures["triplets"] >= 120
+    assert figures["query"] == f"cpc_hierarchy v3 ({sample.engine})" and figures["triplets"] >= 120
     assert figures["triplets_per_s"] > 0 and figures["mining_s"] > 0
 
 

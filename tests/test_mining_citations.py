@@ -98,7 +98,7 @@ def test_cited_shared_cpc_positives_are_cited_and_share_a_group(cited: Settings,
         info = mine(store, MineOptions(strategy="cited-shared-cpc", negatives=2), tmp_path)
     rows = _rows(tmp_path)
     assert info["counts"]["rejected"] == {} and len(rows) > 200
-    assert info["query"]["query"] == "cited_shared_cpc" and info["query"]["version"] == 1
+    assert info["query"]["query"] == "cited_shared_cpc" and info["query"]["version"] == 2
     for row in rows:
         _assert_common(row, truth)
         assert row["positive_id"] in truth.cites[row["anchor_id"]]

@@ -130,6 +130,38 @@ def test_cpc_filter_returns_k_in_exact_order_and_all_when_fewer_exist(graph: Gra
     assert_same(similar(graph.store, patent=anchor, k=10, filters=Filters(cpc=(rare,))).hits, expected)
 
 
+def test_index_fetch_is_capped_and_the_exact_scan_answers_beyond(graph: Graph) -> None:
+    prefix = prefix_held_by(graph, 8, 40)
+    keep = lambda pid: any(c.startswith(prefix) for c in graph.codes[pid])  # noqa: E731
+    anchor = next(pid for pid in graph.ids
+                  if 1 <= sum(map(keep, (n for n, _ in exact(graph, vector_of(graph, pid), 6, exclude=pid)))) <= 4)
+    expected = exact(graph, vector_of(graph, anchor), 5, keep, exclude=anchor)
+    # No share of the graph is judged too much (exact_share 10), but the second round would ask
+    # for at least 12 candidates (1.5 * 5 * 6 / 4 survivors): past the cap of 11, exact scan.
+    lookup = similar(graph.store, patent=anchor, k=5, filters=Filters(cpc=(prefix,)), overfetch=1,
+                     exact_share=10.0, max_fetch=11)
+    assert (lookup.method, lookup.rounds, lookup.fetched) == ("exact", 1, 6)
+    assert_same(lookup.hits, expected)
+    # A first round already past the cap does not ask the index at all.
+    lookup = similar(graph.store, patent=anchor, k=5, filters=Filters(cpc=(prefix,)), exact_share=10.0, max_fetch=19)
+    assert (lookup.method, lookup.rounds) == ("exact", 0)
+    assert_same(lookup.hits, expected)
+
+
+def test_index_lookups_find_the_exact_scans_ten_nearest(graph: Graph) -> None:
+    """recall@10 of the index path of `similar` against its exact scan, over every patent, and
+    the similarities the index path reports are the exact ones."""
+    found = 0
+    for pid in graph.ids:
+        by_index = similar(graph.store, patent=pid, k=10)
+        by_scan = similar(graph.store, patent=pid, k=10, exact=True)
+        assert by_index.method == "index" and by_scan.method == "exact" and len(by_scan.hits) == 10
+        found += len({h.id for h in by_index.hits} & {h.id for h in by_scan.hits})
+        scan = {h.id: h.similarity for h in by_scan.hits}
+        assert all(h.similarity == pytest.approx(scan[h.id], abs=1e-5) for h in by_index.hits if h.id in scan)
+    assert found / (10 * len(graph.ids)) >= 0.95
+
+
 def test_same_subclass_citations_and_dates(graph: Graph) -> None:
     anchor = max(graph.ids, key=lambda pid: len(graph.cited[pid]))
     assert graph.cited[anchor], "the fixture has citations"
@@ -207,11 +239,18 @@ def test_cli_prints_a_table_and_the_query(graph: Graph) -> None:
     out = CliRunner().invoke(main, ["--home", str(graph.settings.home), "similar", graph.ids[2], "-k", "3",
                                     "--show-query"], env=cli_env(graph.settings))
     assert out.exit_code == 0, out.output
-    assert "CYPHER `id`=" in out.output and "db.idx.vector.queryNodes" in out.output
     assert "found by vector index" in out.output
-    # pasted as printed (the CYPHER header line, then the query), it gives the lookup's answer
+    # pasted as printed (the parameters line, then the query), it gives the lookup's answer
     shown = out.output[out.output.index("// search/"):].split("\n\n")[0].splitlines()[1:]
-    by_hand = graph.store.run_text("\n".join(shown), write=False)
+    if graph.settings.engine == "neo4j":
+        # Neo4j Browser's `:params {...}` is no Cypher the driver runs: its map literal is
+        # evaluated by Neo4j itself, then the query runs with it, as Browser would.
+        assert shown[0].startswith(":params {") and "db.index.vector.queryNodes" in out.output
+        params = graph.store.run_text(f"RETURN {shown[0][len(':params '):]} AS params", write=False)[0]["params"]
+        by_hand = graph.store.run_text("\n".join(shown[1:]), params, write=False)
+    else:
+        assert "CYPHER `id`=" in out.output and "db.idx.vector.queryNodes" in out.output
+        by_hand = graph.store.run_text("\n".join(shown), write=False)
     expected = similar(graph.store, patent=graph.ids[2], k=3).hits
     assert [r["id"] for r in by_hand] == [h.id for h in expected]
 

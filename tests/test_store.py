@@ -10,7 +10,7 @@ import pytest
 
 from patentcl.catalogue import Catalogue, default_root
 from patentcl.config import Settings
-from patentcl.errors import CatalogueError, GraphUnavailableError, QueryError
+from patentcl.errors import CatalogueError, ConstraintViolation, GraphUnavailableError, QueryError, SchemaConflict
 from patentcl.graph import GraphStore, open_store
 
 AWKWARD = ["it's \"quoted\"", "back\\slash \\n not a newline", "naïve ✓ 特許 🚀", "two\nlines\r\ttab", "$x {y}", ""]
@@ -32,7 +32,12 @@ def test_a_prepared_query_runs_later_with_the_parameters_it_was_given(store: Gra
     rows = [{"id": "P1", "title": AWKWARD[0]}, {"id": "P2", "title": AWKWARD[3]}]
     prepared = store.prepare("create_patents", {"rows": rows})
     rows.append({"id": "P3"})  # rendered already: a later change is not sent
-    assert b"P1" in prepared.statement and prepared.params == {}  # FalkorDB: parameters in the text
+    rows[0]["title"] = "changed"
+    if store.engine == "falkordb":
+        assert b"P1" in prepared.statement and prepared.params == {}  # parameters in the text
+    else:
+        assert prepared.statement == prepared.query.text  # the driver sends them beside it, copied
+        assert prepared.params == {"rows": [{"id": "P1", "title": AWKWARD[0]}, {"id": "P2", "title": AWKWARD[3]}]}
     assert store.describe().labels.get("Patent", 0) == 0  # nothing ran yet
     assert next(store.run_prepared(prepared))["written"] == 2
     titles = {r["id"]: r["props"].get("title") for r in store.run("dump_patents")}
@@ -57,7 +62,7 @@ def test_write_batches_is_idempotent(tmp_path: Path, settings: Settings) -> None
 
 def test_migrations_are_recorded_and_idempotent(store: GraphStore) -> None:
     before = store.describe()
-    assert before.migrations == [m.name for m in store.catalogue.migrations("falkordb")]
+    assert before.migrations == [m.name for m in store.catalogue.migrations(store.engine)]
     assert store.migrate() == []
     assert store.describe() == before
 
@@ -66,7 +71,7 @@ def test_editing_an_applied_migration_is_refused(tmp_path: Path, settings: Setti
     root = _catalogue_copy(tmp_path)
     with open_store(settings, Catalogue(root)):
         pass
-    migration = root / "schema" / "001_keys.falkordb.cypher"
+    migration = root / "schema" / f"001_keys.{settings.engine}.cypher"
     migration.write_text(migration.read_text() + "CREATE INDEX FOR (p:Patent) ON (p.title);\n")
     with pytest.raises(CatalogueError, match="changed after it was applied"):
         with open_store(settings, Catalogue(root)):
@@ -81,8 +86,11 @@ def test_bad_query_error_names_file_query_and_engine(tmp_path: Path, settings: S
         with pytest.raises(QueryError) as error:
             store.run("broken")
     message = str(error.value)
-    assert "FalkorDB" in message and "broken v1" in message and "broken.v1.cypher" in message
+    engine = {"falkordb": "FalkorDB", "neo4j": "Neo4j"}[settings.engine]
+    assert message.startswith(f"{engine}: ") and "broken v1" in message and "broken.v1.cypher" in message
     assert "Invalid input" in message  # the engine's own words
+    if settings.engine == "neo4j":
+        assert "Neo.ClientError.Statement.SyntaxError" in message
 
 
 def test_missing_parameter_is_a_clear_error(store: GraphStore) -> None:
@@ -134,7 +142,46 @@ def test_params_by_hand_in_each_engines_console(store: GraphStore) -> None:
     assert (Neo4jStore.params_by_hand(None, params)  # type: ignore[arg-type]  (no server: pure rendering)
             == ":params {id: 'US1\\'B2', k: 10, cpc: ['G06N'], exact: false, vector: null}")
     header = store.params_by_hand(params)
-    assert header.startswith("CYPHER ")
-    row = store.run_text(f"{header} RETURN $id AS id, $k AS k, $cpc AS cpc, $exact AS exact, $vector AS vector",
-                         write=False)[0]
+    query = "RETURN $id AS id, $k AS k, $cpc AS cpc, $exact AS exact, $vector AS vector"
+    if store.engine == "falkordb":  # the CYPHER header goes before the query, in the same text
+        assert header.startswith("CYPHER ")
+        row = store.run_text(f"{header} {query}", write=False)[0]
+    else:  # Neo4j Browser's `:params {...}`: its map is a Cypher map literal the server reads back
+        assert header.startswith(":params {") and header.endswith("}")
+        row = store.run_text(f"WITH {header.removeprefix(':params ')} AS p "
+                             "RETURN p.id AS id, p.k AS k, p.cpc AS cpc, p.exact AS exact, p.vector AS vector",
+                             write=False)[0]
     assert row == {"id": "US1'B2", "k": 10, "cpc": ["G06N"], "exact": False, "vector": None}
+
+
+def test_a_unique_key_broken_is_a_constraint_violation(store: GraphStore) -> None:
+    store.run_text("CREATE (:Patent {id: 'US1'})")
+    with pytest.raises(ConstraintViolation):
+        store.run("create_patents", {"rows": [{"id": "US2"}, {"id": "US1"}]})
+    assert store.describe().labels["Patent"] == 1  # the whole query was undone
+    with pytest.raises(QueryError) as error:  # any other failure is no ConstraintViolation
+        store.run("create_patents", {"rows": [{"id": "US3", "title": {"not": "a property value"}}]})
+    assert not isinstance(error.value, ConstraintViolation)
+
+
+def test_a_plain_index_where_the_unique_key_belongs_is_an_error(tmp_path: Path, settings: Settings) -> None:
+    """Only an equivalent rule already in place is tolerated: here 001_keys finds a plain index on
+    Patent.id where its uniqueness constraint belongs (Neo4j; FalkorDB's constraint needs that index)."""
+    if settings.engine != "neo4j":
+        pytest.skip("FalkorDB builds its unique constraint on the exact-match index")
+    with open_store(settings, migrate=False) as store:
+        store.run_text("DROP CONSTRAINT patent_id IF EXISTS")
+        store.run_text("MATCH (m:SchemaMigration) DELETE m")
+        store.run_text("CREATE INDEX patent_id_plain IF NOT EXISTS FOR (p:Patent) ON (p.id)")
+    try:
+        with pytest.raises(SchemaConflict, match=r"001_keys.*There already exists an index \(:Patent \{id\}\)"
+                                                  r".*CREATE CONSTRAINT patent_id.*SHOW INDEXES"):
+            with open_store(settings):
+                pass
+    finally:
+        with open_store(settings, migrate=False) as store:
+            store.run_text("DROP INDEX patent_id_plain IF EXISTS")
+    with open_store(settings) as store:  # the index dropped, the migrations apply
+        assert store.describe().migrations == [m.name for m in store.catalogue.migrations("neo4j")]
+        indexes = store.run_text("SHOW INDEXES YIELD name, state WHERE name = 'patent_id' RETURN state", write=False)
+        assert indexes == [{"state": "ONLINE"}]  # migrate waited for it

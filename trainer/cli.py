@@ -132,7 +132,7 @@ def _index_options(func):
         click.option("--ef-construction", type=int, default=d.ef_construction, show_default=True,
                      help="HNSW candidates while building."),
         click.option("--ef-runtime", type=int, default=d.ef_runtime, show_default=True,
-                     help="HNSW candidates while searching (FalkorDB; Neo4j uses each query's k)."),
+                     help="HNSW candidates while searching (Neo4j: each search asks for at least this many)."),
     ]):
         func = option(func)
     return func

@@ -84,7 +84,7 @@ def embed_patents(store: GraphStore, model: EmbeddingModel, *, index: IndexSetti
     complete = limit is None or len(ids) == len(all_ids)
     info = index_info(store)
     if complete and (info is None or int(info["dimension"]) != model.dimension
-                     or not index.matches(info, store.engine)):
+                     or not index.matches(info)):
         index_seconds = build_index(store, model.dimension, index)
         info = index_info(store)
     if complete:

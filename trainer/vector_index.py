@@ -3,8 +3,14 @@
 HNSW settings, with FalkorDB's names: M (links per node), efConstruction (candidates while
 building), efRuntime (candidates while searching). FalkorDB's default efRuntime of 10 gave
 recall@10 of 0.04 on random vectors; the defaults here come from `patentcl bench index` (see
-the README for the measured table). Neo4j takes M and efConstruction; its search-time ef follows
-each query's k.
+the README for the measured table). Neo4j takes M and efConstruction; it keeps no search-time ef
+(each search keeps as many candidates as its k), so efRuntime is recorded beside the index
+(`record_vector_index_settings`) and Neo4j's search queries ask for max(k, efRuntime) candidates.
+Neo4j's index is built unquantized (`create_vector_index` v2): quantized scores stray from the
+exact cosine by up to 0.1, so index answers would disagree with the exact scan.
+
+`index_info` speaks one vocabulary on both engines: similarity in lower case, status ONLINE,
+POPULATING or FAILED, and every setting filled in.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import numpy as np
 from patentcl.errors import PatentclError
 from patentcl.graph import GraphStore
 
-_ONLINE = ("OPERATIONAL", "ONLINE")
+_ONLINE = ("ONLINE",)
 _FAILED = ("FAILED",)
 
 
@@ -34,18 +40,31 @@ class IndexSettings:
             if not low <= value <= high:
                 raise PatentclError(f"{name} must be between {low} and {high}, not {value}")
 
-    def matches(self, info: dict[str, Any], engine: str) -> bool:
-        """Does an existing index (vector_index_info row) have these settings?"""
-        wanted = {"m": self.m, "ef_construction": self.ef_construction}
-        if engine == "falkordb":
-            wanted["ef_runtime"] = self.ef_runtime
+    def matches(self, info: dict[str, Any]) -> bool:
+        """Does an existing index (an `index_info` answer) have these settings? A quantized index
+        (Neo4j's default before create_vector_index v2) never does: its scores are not the cosine."""
+        if info.get("quantized"):
+            return False
+        wanted = {"m": self.m, "ef_construction": self.ef_construction, "ef_runtime": self.ef_runtime}
         return all(info.get(key) is None or int(info[key]) == value for key, value in wanted.items())
 
 
 def index_info(store: GraphStore) -> dict[str, Any] | None:
-    """The vector index on Patent.embedding (dimension, similarity, m, ef_*, status), or None."""
+    """The vector index on Patent.embedding (dimension, similarity, m, ef_construction,
+    ef_runtime, quantized, status), or None. What the engine does not report (Neo4j's
+    ef_runtime) comes from the settings recorded when patentcl built the index."""
     rows = list(store.run("vector_index_info"))
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    info = dict(rows[0])
+    if any(value is None for value in info.values()):
+        recorded = next(iter(store.run("vector_index_settings")), None)
+        # Only settings recorded for an index of this dimension describe it (an index made by
+        # hand after another patentcl index would otherwise borrow that one's settings).
+        if recorded is not None and recorded["dimension"] == info["dimension"]:
+            info.update({key: recorded[key] for key, value in info.items()
+                         if value is None and recorded.get(key) is not None})
+    return info
 
 
 def drop_index(store: GraphStore, *, timeout_s: float = 600.0) -> bool:
@@ -71,9 +90,12 @@ def build_index(store: GraphStore, dimension: int, settings: IndexSettings, *, t
     settings.check()
     drop_index(store)
     started = time.perf_counter()
-    store.run("create_vector_index", {"dimension": dimension, "m": settings.m,
-                                      "ef_construction": settings.ef_construction,
-                                      "ef_runtime": settings.ef_runtime})
+    values = {"dimension": dimension, "m": settings.m, "ef_construction": settings.ef_construction,
+              "ef_runtime": settings.ef_runtime}
+    store.run("create_vector_index", values)
+    # On both engines, so that neither needs its own code: FalkorDB keeps these in the index
+    # too, Neo4j's search queries read ef_runtime from here.
+    store.run("record_vector_index_settings", values)
 
     def online() -> bool:
         info = index_info(store) or {}

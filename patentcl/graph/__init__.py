@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from patentcl.catalogue import Catalogue
 from patentcl.config import Settings
-from patentcl.graph.store import EngineInfo, GraphStore, PreparedQuery, Row, WriteStats
+from patentcl.graph.store import EngineInfo, GraphStore, Notice, Plan, PreparedQuery, Row, WriteStats
 
-__all__ = ["EngineInfo", "GraphStore", "PreparedQuery", "Row", "WriteStats", "open_store"]
+__all__ = ["EngineInfo", "GraphStore", "Notice", "Plan", "PreparedQuery", "Row", "WriteStats", "open_store"]
 
 
 @contextmanager

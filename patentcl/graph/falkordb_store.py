@@ -15,8 +15,8 @@ from falkordb.path import Path as GraphPath
 from falkordb.query_result import QueryResult
 
 from patentcl.catalogue import Catalogue, Query
-from patentcl.errors import GraphUnavailableError, QueryError
-from patentcl.graph.store import GraphStore, Row
+from patentcl.errors import ConstraintViolation, GraphUnavailableError, QueryError
+from patentcl.graph.store import GraphStore, Plan, Row
 
 # Schema statements that found their index or constraint already in place (a migration
 # interrupted half-way and run again) are not errors.
@@ -153,10 +153,19 @@ class FalkorDBStore(GraphStore):
             if not any(marker in str(exc).lower() for marker in _ALREADY_THERE):
                 raise self._error(exc, source) from exc
 
+    def _explain(self, text: str | bytes, params: Mapping[str, Any], source: Query) -> Plan:
+        try:
+            lines = self._graph.execute_command("GRAPH.EXPLAIN", self.database, text)
+        except redis.ResponseError as exc:
+            raise self._error(exc, source) from exc
+        return Plan([(line.decode() if isinstance(line, bytes) else str(line)).strip() for line in lines])
+
     def _error(self, exc: Exception, source: Query | None) -> QueryError:
+        # FalkorDB's words for a write that broke a unique constraint (the query is undone)
+        kind = ConstraintViolation if "unique constraint violation" in str(exc).lower() else QueryError
         if source is None:
-            return QueryError(str(exc), engine="FalkorDB")
-        return QueryError(str(exc), query=source.ref, path=str(source.path), engine="FalkorDB")
+            return kind(str(exc), engine="FalkorDB")
+        return kind(str(exc), query=source.ref, path=str(source.path), engine="FalkorDB")
 
     def params_by_hand(self, params: Mapping[str, Any]) -> str:
         return _params_header(params).rstrip()  # what this store itself sends

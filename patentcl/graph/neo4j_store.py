@@ -12,19 +12,25 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from neo4j import GraphDatabase, RoutingControl
+from neo4j import (GraphDatabase, NotificationDisabledClassification, NotificationMinimumSeverity,
+                   RoutingControl)
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 from neo4j.graph import Node, Path as GraphPath, Relationship
 
 from patentcl.catalogue import Catalogue, Query, strip_strings_and_comments
-from patentcl.errors import GraphUnavailableError, QueryError
-from patentcl.graph.store import GraphStore, Row
+from patentcl.errors import ConstraintViolation, GraphUnavailableError, QueryError, SchemaConflict
+from patentcl.graph.store import GraphStore, Notice, Plan, Row
 
-# Schema statements carry IF NOT EXISTS; these codes still mean "it is already there".
 _IN_TRANSACTIONS = re.compile(r"\bIN\s+TRANSACTIONS\b", re.I)
-_ALREADY_THERE = ("Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
-                  "Neo.ClientError.Schema.IndexAlreadyExists",
-                  "Neo.ClientError.Schema.ConstraintAlreadyExists")
+# Schema statements carry IF NOT EXISTS, so an equivalent rule is a no-op; this code (a statement
+# without IF NOT EXISTS) still means "it is already there, exactly so".
+_EQUIVALENT = "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists"
+# A different rule holds the place: e.g. a plain index on (:Patent {id}) where the uniqueness
+# constraint belongs (Neo4j refuses the constraint while the index stands), or a rule of the name.
+_CONFLICT = ("Neo.ClientError.Schema.IndexAlreadyExists", "Neo.ClientError.Schema.ConstraintAlreadyExists",
+             "Neo.ClientError.Schema.IndexWithNameAlreadyExists",
+             "Neo.ClientError.Schema.ConstraintWithNameAlreadyExists")
+_CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
 
 
 def _plain(value: Any) -> Any:
@@ -49,7 +55,11 @@ class Neo4jStore(GraphStore):
         self.database = database
         if not password:
             raise GraphUnavailableError(f"PATENTCL_GRAPH is {uri} but NEO4J_PASSWORD is not set (environment or .env)")
-        self._driver = GraphDatabase.driver(uri, auth=(user, password))
+        # Labels and types a query names before the graph holds them (a fresh graph, counts of
+        # the model's labels) are expected: the driver would log each as a warning.
+        self._driver = GraphDatabase.driver(
+            uri, auth=(user, password),
+            notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED])
         try:
             self._driver.verify_connectivity()
         except AuthError as exc:
@@ -77,18 +87,58 @@ class Neo4jStore(GraphStore):
             raise GraphUnavailableError(f"lost the connection to Neo4j at {self.address}: {exc}") from None
         return [{key: _plain(value) for key, value in record.items()} for record in records]
 
+    def _render(self, text: str, params: dict[str, Any]) -> tuple[str | bytes, dict[str, Any]]:
+        # The driver encodes the parameters when the query runs: copy the containers now, so that
+        # a prepared query sends the values it was given, as FalkorDB's rendered text does.
+        return text, _frozen(params)
+
+    def _explain(self, text: str | bytes, params: Mapping[str, Any], source: Query) -> Plan:
+        statement = text.decode() if isinstance(text, bytes) else text
+        try:
+            with self._driver.session(database=self.database,
+                                      notifications_min_severity=NotificationMinimumSeverity.INFORMATION,
+                                      notifications_disabled_classifications=[]) as session:
+                summary = session.run("EXPLAIN " + statement, dict(params)).consume()
+        except Neo4jError as exc:
+            raise self._error(exc, source) from None
+        operators: list[str] = []
+        stack = [summary.plan] if summary.plan else []
+        while stack:
+            operator = stack.pop()
+            operators.append(str(operator.get("operatorType", "")).split("@")[0])
+            stack.extend(reversed(operator.get("children", [])))
+        notices = [Notice(str(status.raw_classification), status.gql_status, status.status_description)
+                   for status in summary.gql_status_objects if status.is_notification]
+        return Plan(operators, notices)
+
     def _execute_schema(self, statement: str, source: Query) -> None:
         try:
             self._driver.execute_query(statement, database_=self.database, routing_=RoutingControl.WRITE)
         except ClientError as exc:
-            if exc.code not in _ALREADY_THERE:
-                raise self._error(exc, source) from None
+            if exc.code == _EQUIVALENT:
+                return
+            if exc.code in _CONFLICT:
+                raise SchemaConflict(
+                    f"{exc.message} ({exc.code}). The migration cannot create `{' '.join(statement.split())}`: "
+                    "another index or constraint holds its place. See SHOW INDEXES and SHOW CONSTRAINTS, "
+                    "drop the one in the way, and run again.",
+                    query=source.ref, path=str(source.path), engine="Neo4j") from None
+            raise self._error(exc, source) from None
+
+    def _after_migrations(self) -> None:
+        # Indexes and constraints are built in the background: queries planned before they are
+        # online scan instead, and a constraint is not enforced until its index is populated.
+        self.run("await_indexes", {"seconds": 600})
 
     def _error(self, exc: Neo4jError, source: Query | None) -> QueryError:
-        message = f"{exc.code}: {exc.message}"
+        # The first line holds the reason and the position (line, column); the rest repeats the
+        # query with a caret, which would break the one-line error the CLI promises.
+        first_line = (exc.message or "").strip().splitlines()[0] if exc.message else ""
+        message = f"{exc.code}: {first_line}"
+        kind = ConstraintViolation if exc.code == _CONSTRAINT_FAILED else QueryError
         if source is None:
-            return QueryError(message, engine="Neo4j")
-        return QueryError(message, query=source.ref, path=str(source.path), engine="Neo4j")
+            return kind(message, engine="Neo4j")
+        return kind(message, query=source.ref, path=str(source.path), engine="Neo4j")
 
     def params_by_hand(self, params: Mapping[str, Any]) -> str:
         return ":params {" + ", ".join(f"{name}: {_literal(value)}" for name, value in params.items()) + "}"
@@ -99,6 +149,15 @@ class Neo4jStore(GraphStore):
 
     def close(self) -> None:
         self._driver.close()
+
+
+def _frozen(value: Any) -> Any:
+    """`value` with its lists and maps copied (the values in them are immutable)."""
+    if isinstance(value, dict):
+        return {k: _frozen(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_frozen(v) for v in value]
+    return value
 
 
 def _literal(value: Any) -> str:

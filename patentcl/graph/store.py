@@ -44,6 +44,24 @@ class PreparedQuery:
     params: Mapping[str, Any]  # what is still sent beside it (Neo4j's driver encodes them)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A remark the engine makes about a query it planned (Neo4j's notifications)."""
+
+    classification: str  # DEPRECATION, PERFORMANCE, UNRECOGNIZED, HINT, ...
+    code: str  # the engine's own code (Neo4j: the GQL status, e.g. 01N00)
+    description: str
+
+
+@dataclass
+class Plan:
+    """What `explain` learns without running a query: the operators of the plan, the engine's
+    remarks on it."""
+
+    operators: list[str]
+    notices: list[Notice] = field(default_factory=list)
+
+
 @dataclass
 class WriteStats:
     rows: int = 0
@@ -79,7 +97,16 @@ class GraphStore(ABC):
 
     @abstractmethod
     def _execute_schema(self, statement: str, source: Query) -> None:
-        """Runs one schema statement of a migration; must tolerate 'already exists'."""
+        """Runs one schema statement of a migration. An equivalent rule already in place (a
+        migration interrupted half-way and run again) is no error; a different rule standing
+        where this one belongs is a SchemaConflict."""
+
+    @abstractmethod
+    def _explain(self, text: str | bytes, params: Mapping[str, Any], source: Query) -> Plan:
+        """Plans one statement as `_render` left it without running it."""
+
+    def _after_migrations(self) -> None:
+        """Engines that build indexes in the background wait for them here."""
 
     @abstractmethod
     def engine_version(self) -> str: ...
@@ -118,6 +145,12 @@ class GraphStore(ABC):
     def run_prepared(self, prepared: PreparedQuery) -> Iterator[Row]:
         query = prepared.query
         return iter(self._execute(prepared.statement, prepared.params, write=query.mode == "write", source=query))
+
+    def explain(self, query: Query | str, params: Mapping[str, Any] | None = None) -> Plan:
+        """The engine's plan of a catalogue query and its remarks on it (deprecations,
+        performance warnings); nothing runs."""
+        prepared = self.prepare(query, params)
+        return self._explain(prepared.statement, prepared.params, prepared.query)
 
     def run_text(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = True) -> list[Row]:
         """Ad-hoc Cypher (the `patentcl cypher` command); pipelines use catalogue queries."""
@@ -173,6 +206,7 @@ class GraphStore(ABC):
                 "applied_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             })
             done.append(migration.name)
+        self._after_migrations()
         return done
 
     def describe(self) -> EngineInfo:

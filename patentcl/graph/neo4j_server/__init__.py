@@ -117,7 +117,7 @@ class Neo4jServer:
     def _password(self) -> str:
         path = self.home / "password"
         if not path.exists():
-            write_private(path, secrets.token_urlsafe(24))
+            write_private(path, secrets.token_hex(20))  # hex: never starts with "-", which neo4j-admin would read as an option
         return path.read_text().strip()
 
     def _running_state(self) -> dict | None:

