@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 
-from helpers import SHARED_DATA, FalkorDBGraphs, Graphs, Neo4jGraphs
+from helpers import SHARED_DATA, FalkorDBGraphs, Graphs, Neo4jGraphs, patentsview_generator
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
 from patentcl.graph.embedded import EmbeddedServer
@@ -117,6 +117,14 @@ def settings(graphs: Graphs) -> Settings:
 def store(settings: Settings) -> Iterator[GraphStore]:
     with open_store(settings) as graph:
         yield graph
+
+
+@pytest.fixture(scope="session")
+def pv_broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 patents, zipped, with the malformed rows listed in BROKEN.txt."""
+    out = tmp_path_factory.mktemp("pv_broken")
+    patentsview_generator().generate(out, patents=300, seed=3, use_zip=True, broken=True)
+    return out
 
 
 @pytest.fixture(scope="session")

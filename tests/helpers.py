@@ -3,21 +3,24 @@ conftest or from one another)."""
 
 from __future__ import annotations
 
+import csv
+import importlib.util
 import itertools
 import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from patentcl.config import Settings
-from patentcl.graph import open_store
+from patentcl.graph import GraphStore, open_store
 from patentcl.graph.neo4j_server import Neo4jConnection
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data" / "google-patents-ai"
 SAMPLE_CSV = REPO / "samples" / "google-patents-ai-us.csv"
 TEST_CYPHER = Path(__file__).resolve().parent / "cypher"
+PATENTSVIEW_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "make_patentsview.py"
 _graph_numbers = itertools.count()
 
 
@@ -40,8 +43,13 @@ class Neo4jGraphs:
         self.home = home
 
     def new(self, name: str = "test") -> Settings:
-        settings = Settings(graph=self.connection.uri, home=self.home, neo4j_password=self.connection.password,
-                            graph_name=f"{name}{next(_graph_numbers)}")
+        graph_name = f"{name}{next(_graph_numbers)}"
+        # A folder per graph: checkpoints and rejects are keyed by the graph, and on Neo4j every
+        # test graph is the same database.
+        home = self.home / graph_name
+        home.mkdir(parents=True, exist_ok=True)
+        settings = Settings(graph=self.connection.uri, home=home, neo4j_password=self.connection.password,
+                            graph_name=graph_name)
         with open_store(settings, migrate=False) as store:
             store.run_text((TEST_CYPHER / "clear_graph.neo4j.cypher").read_text())
             store.run("drop_vector_index")  # the one index a test makes beside the migrations
@@ -65,3 +73,24 @@ def patentcl_executable() -> str:
     found = str(beside) if beside.exists() else shutil.which("patentcl")
     assert found, "the patentcl console script is installed with the package"
     return found
+
+
+def patentsview_generator() -> Any:
+    """tests/fixtures/make_patentsview.py as a module (it is also a script)."""
+    spec = importlib.util.spec_from_file_location("make_patentsview", PATENTSVIEW_FIXTURES)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def broken_rows(folder: Path) -> set[tuple[str, int]]:
+    """(file, line) of the malformed rows a generated PatentsView fixture lists in BROKEN.txt."""
+    path = folder / "BROKEN.txt"
+    if not path.exists():
+        return set()
+    return {(row["file"], int(row["line"])) for row in csv.DictReader(path.open(), delimiter="\t")}
+
+
+def dump_graph(store: GraphStore) -> dict[str, list]:
+    """Every patent, CPC node and relationship with its properties (the dump_* catalogue queries)."""
+    return {name: list(store.run(name)) for name in ("dump_patents", "dump_cpc", "dump_relationships")}

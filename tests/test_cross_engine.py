@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from helpers import SAMPLE_CSV, FalkorDBGraphs, Neo4jGraphs
+from helpers import FalkorDBGraphs, Neo4jGraphs, SAMPLE_CSV, patentsview_generator
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
 from patentcl.graph.neo4j_server import Neo4jServer
@@ -30,7 +30,6 @@ from patentcl.mining.miner import MineOptions, mine
 from patentcl.mining.splits import SPLITS
 from patentcl.search.similar import Filters, Hit, similar
 from patentcl.trainer.vector_index import IndexSettings, build_index
-from test_load_patentsview import _generator
 
 ENGINES = ("falkordb", "neo4j")
 DIMENSION = 32
@@ -65,7 +64,7 @@ def _dump(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
 def both(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Both:
     _needs_both_engines(request.config)
     tables = tmp_path_factory.mktemp("pv_cross")
-    _generator().generate(tables, patents=400, seed=17)
+    patentsview_generator().generate(tables, patents=400, seed=17)
     server: Neo4jServer = request.getfixturevalue("neo4j_server")
     factories = {"falkordb": FalkorDBGraphs(request.getfixturevalue("server_home")),
                  "neo4j": Neo4jGraphs(server.start(), tmp_path_factory.mktemp("neo4j-cross"))}

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import pytest
 from click.testing import CliRunner
 
-from helpers import SAMPLE_CSV, Neo4jGraphs
+from helpers import Neo4jGraphs, SAMPLE_CSV, dump_graph, patentsview_generator
 from patentcl.cli import main
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
@@ -24,7 +24,6 @@ from patentcl.loaders.csv_export import CsvSource
 from patentcl.loaders.filters import LoadFilter
 from patentcl.loaders.load import run_load
 from patentcl.loaders.patentsview import Options, PatentsViewSource
-from test_load_patentsview import _generator, dump, pv_broken  # noqa: F401  (pv_broken is a fixture)
 
 
 def _typed(header: str, value: str) -> tuple[str, Any]:
@@ -55,7 +54,7 @@ def export_rows(outdir: Path) -> dict[str, Any]:
 
 
 def graph_rows(store: GraphStore) -> dict[str, Any]:
-    graph = dump(store)
+    graph = dump_graph(store)
     graph["dump_relationships"] = sorted(graph["dump_relationships"], key=lambda r: (r["type"], r["source"], r["target"]))
     return graph
 
@@ -123,7 +122,7 @@ AWKWARD_ABSTRACTS = [
 def pv_awkward(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """120 patents with a few abstracts rewritten to the awkward texts above."""
     out = tmp_path_factory.mktemp("pv_awkward")
-    _generator().generate(out, patents=120, seed=13)
+    patentsview_generator().generate(out, patents=120, seed=13)
     path = out / "g_patent_abstract.tsv"
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f, delimiter="\t"))

@@ -4,13 +4,14 @@ from the generated fixture files (tests/fixtures/make_patentsview.py)."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+from helpers import broken_rows, dump_graph, patentsview_generator
 
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
@@ -20,36 +21,20 @@ from patentcl.loaders.patentsview import Options, PatentsViewSource
 from patentcl.loaders.rejects import read_rejects
 from patentcl.loaders.tables import InputError
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "make_patentsview.py"
-
-
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("make_patentsview", FIXTURES)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-@pytest.fixture(scope="session")
-def pv_broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """300 patents, zipped, with the malformed rows listed in BROKEN.txt."""
-    out = tmp_path_factory.mktemp("pv_broken")
-    _generator().generate(out, patents=300, seed=3, use_zip=True, broken=True)
-    return out
 
 
 @pytest.fixture(scope="session")
 def pv_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The same 200 patents in the current layout and in the older one (abstract in g_patent)."""
     modern, legacy = tmp_path_factory.mktemp("pv_modern"), tmp_path_factory.mktemp("pv_legacy")
-    _generator().generate(modern, patents=200, seed=5)
-    _generator().generate(legacy, patents=200, seed=5, legacy_abstract=True)
+    patentsview_generator().generate(modern, patents=200, seed=5)
+    patentsview_generator().generate(legacy, patents=200, seed=5, legacy_abstract=True)
     return modern, legacy
 
 
 # -- an independent reading of the fixture files (plain csv, string slicing for CPC) -----------
 def _rows(folder: Path, table: str) -> Iterator[tuple[int, dict[str, str]]]:
-    broken = _broken(folder)
+    broken = broken_rows(folder)
     plain = folder / f"{table}.tsv"
     if plain.exists():
         text = plain.read_text(encoding="utf-8")
@@ -61,13 +46,6 @@ def _rows(folder: Path, table: str) -> Iterator[tuple[int, dict[str, str]]]:
     for number, line in enumerate(lines[1:], start=2):
         if (f"{table}.tsv", number) not in broken:
             yield number, dict(zip(header, next(csv.reader([line], delimiter="\t"))))
-
-
-def _broken(folder: Path) -> set[tuple[str, int]]:
-    path = folder / "BROKEN.txt"
-    if not path.exists():
-        return set()
-    return {(row["file"], int(row["line"])) for row in csv.DictReader(path.open(), delimiter="\t")}
 
 
 def _lineage(code: str) -> list[str]:
@@ -110,10 +88,6 @@ def counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
     return labels, info.relationships
 
 
-def dump(store: GraphStore) -> dict[str, list]:
-    return {name: list(store.run(name)) for name in ("dump_patents", "dump_cpc", "dump_relationships")}
-
-
 # -- tests -----------------------------------------------------------------------------------
 def test_load_matches_an_independent_reading_and_rejects_exactly_the_broken_rows(
         store: GraphStore, settings: Settings, pv_broken: Path) -> None:
@@ -124,7 +98,7 @@ def test_load_matches_an_independent_reading_and_rejects_exactly_the_broken_rows
     assert relationships == want["relationships"]
 
     rejected = {(row["file"].rsplit("/", 1)[-1], int(row["line"])) for row in read_rejects(report.rejects_path)}
-    assert rejected == _broken(pv_broken) and len(rejected) == 10
+    assert rejected == broken_rows(pv_broken) and len(rejected) == 10
     assert report.rejected == 10
     by_step = {s.name: s.counts for s in report.steps}
     assert by_step["g_patent"]["loaded"] == len(want["patents"])
@@ -164,9 +138,9 @@ def test_hierarchy_links_child_to_parent_and_edges_sit_at_the_given_level(
 
 def test_loading_twice_leaves_the_same_graph(store: GraphStore, settings: Settings, pv_broken: Path) -> None:
     load(store, settings, pv_broken)
-    first = dump(store)
+    first = dump_graph(store)
     second_report = load(store, settings, pv_broken, batch_size=33)
-    assert dump(store) == first
+    assert dump_graph(store) == first
     assert second_report.rejected == 10
 
 
@@ -178,7 +152,7 @@ def test_legacy_layout_with_the_abstract_in_g_patent_gives_the_same_graph(
     other = replace(settings, graph_name=settings.graph_name + "_legacy")
     with open_store(other) as legacy_store:
         load(legacy_store, other, legacy)
-        assert dump(legacy_store) == dump(store)
+        assert dump_graph(legacy_store) == dump_graph(store)
     assert sum(1 for row in store.run("dump_patents") if row["props"].get("abstract")) > 150
 
 
