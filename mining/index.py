@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import time
+from itertools import chain
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from patentcl.graph import GraphStore
 from patentcl.mining.splits import rank_of
@@ -49,23 +50,28 @@ def fingerprint(store: GraphStore) -> dict[str, int]:
     return counts
 
 
-def _rank_rows(keys: Iterable[str], name: str) -> list[dict[str, object]]:
-    return [{name: key, "rank": rank_of(key)} for key in keys]
+def _rank_rows(keys: Iterable[str], name: str) -> Iterator[dict[str, object]]:
+    return ({name: key, "rank": rank_of(key)} for key in keys)
+
+
+def _write_ranks(store: GraphStore, query: str, rows: Iterator[dict[str, object]], description: str,
+                 batch_size: int) -> int:
+    """Writes the ranks, with a progress bar only when there is something to rank."""
+    first = next(rows, None)
+    if first is None:
+        return 0
+    return store.write_batches(query, chain([first], rows), batch_size=batch_size, description=description).rows
 
 
 def ensure_index(store: GraphStore, *, rebuild: bool = False, batch_size: int = 5000) -> IndexReport:
     """Brings the mining index up to date; cheap when nothing changed."""
     start = time.perf_counter()
     report = IndexReport()
-    patents = _rank_rows((r["id"] for r in store.run("unranked_patents", {"all": rebuild})), "id")
-    if patents:
-        store.write_batches("set_patent_ranks", patents, batch_size=batch_size,
-                            description="ranking patents", total=len(patents))
-    codes = _rank_rows((r["code"] for r in store.run("unranked_cpc", {"all": rebuild})), "code")
-    if codes:
-        store.write_batches("set_cpc_ranks", codes, batch_size=batch_size,
-                            description="ranking CPC codes", total=len(codes))
-    report.patents_ranked, report.codes_ranked = len(patents), len(codes)
+    # Streamed: the ids of a PatentsView graph are millions of rows.
+    patents = _rank_rows((r["id"] for r in store.stream("unranked_patents", {"all": rebuild})), "id")
+    report.patents_ranked = _write_ranks(store, "set_patent_ranks", patents, "ranking patents", batch_size)
+    codes = _rank_rows((r["code"] for r in store.stream("unranked_cpc", {"all": rebuild})), "code")
+    report.codes_ranked = _write_ranks(store, "set_cpc_ranks", codes, "ranking CPC codes", batch_size)
 
     report.fingerprint = fingerprint(store)
     recorded = next(store.run("mining_index_state", {"id": INDEX_ID}), None)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from patentcl import __version__
 from patentcl.catalogue import DIALECTS, PORTABLE, Catalogue
-from patentcl.config import Settings
+from patentcl.config import Settings, environment
 from patentcl.errors import PatentclError
 from patentcl.graph import open_store
 
@@ -105,7 +105,7 @@ def _embedded(ctx: click.Context):
 def _neo4j(ctx: click.Context):
     from patentcl.graph.neo4j_server import Neo4jServer
 
-    return Neo4jServer(settings_of(ctx).neo4j_dir)
+    return Neo4jServer(settings_of(ctx).neo4j_dir, environment())  # memory settings may sit in .env
 
 
 @graph.command("start")

@@ -77,10 +77,7 @@ class Settings:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, env_file: Path | str | None = ".env"
     ) -> "Settings":
-        values: dict[str, str | None] = {}
-        if env_file is not None and Path(env_file).is_file():
-            values.update(dotenv_values(env_file))
-        values.update(os.environ if environ is None else environ)
+        values = environment(environ, env_file)
 
         def get(name: str) -> str | None:
             value = values.get(name)
@@ -99,3 +96,12 @@ class Settings:
         )
         settings.engine  # validate the URI early, with a message naming the variable
         return settings
+
+
+def environment(environ: Mapping[str, str] | None = None, env_file: Path | str | None = ".env") -> dict[str, str]:
+    """The variables patentcl reads: the `.env` file's, overridden by the environment's."""
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return values

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -106,13 +106,22 @@ def test_by_id_returns_the_exact_nearest_in_order(graph: Graph) -> None:
         assert_same(similar(graph.store, patent=pid, k=5, exact=True).hits, exact(graph, vector_of(graph, pid), 5, exclude=pid))
 
 
-def test_cpc_filter_returns_k_in_exact_order_and_all_when_fewer_exist(graph: Graph) -> None:
+def filter_with_few_near(graph: Graph) -> tuple[str, Callable[[str], bool], str]:
+    """A CPC prefix held by 8-40 patents, its test, and an anchor whose 6 nearest hold between 1
+    and 4 patents with the prefix: the first index round (k + 1 = 6 candidates) cannot give 5
+    results, the next ones must fetch more."""
     prefix = prefix_held_by(graph, 8, 40)
-    keep = lambda pid: any(c.startswith(prefix) for c in graph.codes[pid])  # noqa: E731
-    # An anchor whose 6 nearest hold between 1 and 4 patents with the prefix: the first index
-    # round (k + 1 = 6 candidates) cannot give 5 results, the next ones must fetch more.
+
+    def keep(pid: str) -> bool:
+        return any(c.startswith(prefix) for c in graph.codes[pid])
+
     anchor = next(pid for pid in graph.ids
                   if 1 <= sum(map(keep, (n for n, _ in exact(graph, vector_of(graph, pid), 6, exclude=pid)))) <= 4)
+    return prefix, keep, anchor
+
+
+def test_cpc_filter_returns_k_in_exact_order_and_all_when_fewer_exist(graph: Graph) -> None:
+    prefix, keep, anchor = filter_with_few_near(graph)
     expected = exact(graph, vector_of(graph, anchor), 5, keep, exclude=anchor)
     # Default settings: on a graph this small the filter is judged selective -> exact scan.
     lookup = similar(graph.store, patent=anchor, k=5, filters=Filters(cpc=(prefix,)))
@@ -131,10 +140,7 @@ def test_cpc_filter_returns_k_in_exact_order_and_all_when_fewer_exist(graph: Gra
 
 
 def test_index_fetch_is_capped_and_the_exact_scan_answers_beyond(graph: Graph) -> None:
-    prefix = prefix_held_by(graph, 8, 40)
-    keep = lambda pid: any(c.startswith(prefix) for c in graph.codes[pid])  # noqa: E731
-    anchor = next(pid for pid in graph.ids
-                  if 1 <= sum(map(keep, (n for n, _ in exact(graph, vector_of(graph, pid), 6, exclude=pid)))) <= 4)
+    prefix, keep, anchor = filter_with_few_near(graph)
     expected = exact(graph, vector_of(graph, anchor), 5, keep, exclude=anchor)
     # No share of the graph is judged too much (exact_share 10), but the second round would ask
     # for at least 12 candidates (1.5 * 5 * 6 / 4 survivors): past the cap of 11, exact scan.

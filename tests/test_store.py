@@ -185,3 +185,13 @@ def test_a_plain_index_where_the_unique_key_belongs_is_an_error(tmp_path: Path, 
         assert store.describe().migrations == [m.name for m in store.catalogue.migrations("neo4j")]
         indexes = store.run_text("SHOW INDEXES YIELD name, state WHERE name = 'patent_id' RETURN state", write=False)
         assert indexes == [{"state": "ONLINE"}]  # migrate waited for it
+
+
+def test_a_streamed_answer_holds_the_same_rows_as_a_run(store: GraphStore) -> None:
+    rows = [{"id": f"S{i:05d}", "title": f"patent {i}"} for i in range(2500)]  # more than one fetch batch
+    store.write_batches("create_patents", rows, batch_size=1000)
+    streamed = store.stream("unranked_patents", {"all": True})
+    assert iter(streamed) is streamed  # an iterator, consumed as it goes
+    assert sorted(r["id"] for r in streamed) == sorted(r["id"] for r in store.run("unranked_patents", {"all": True}))
+    with pytest.raises(QueryError, match=r"missing parameter\(s\) \$all"):
+        store.stream("unranked_patents")

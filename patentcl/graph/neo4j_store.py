@@ -10,9 +10,9 @@ read/write routing so clusters send reads to followers. A query that batches its
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
-from neo4j import (GraphDatabase, NotificationDisabledClassification, NotificationMinimumSeverity,
+from neo4j import (READ_ACCESS, GraphDatabase, NotificationDisabledClassification, NotificationMinimumSeverity,
                    RoutingControl)
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 from neo4j.graph import Node, Path as GraphPath, Relationship
@@ -86,6 +86,18 @@ class Neo4jStore(GraphStore):
         except ServiceUnavailable as exc:
             raise GraphUnavailableError(f"lost the connection to Neo4j at {self.address}: {exc}") from None
         return [{key: _plain(value) for key, value in record.items()} for record in records]
+
+    def _stream(self, text: str | bytes, params: Mapping[str, Any], source: Query) -> Iterator[Row]:
+        # An auto-commit read whose records the driver fetches in batches (fetch_size) as they
+        # are consumed, instead of execute_query's whole list.
+        with self._driver.session(database=self.database, default_access_mode=READ_ACCESS) as session:
+            try:
+                for record in session.run(text if isinstance(text, str) else text.decode(), dict(params)):
+                    yield {key: _plain(value) for key, value in record.items()}
+            except Neo4jError as exc:
+                raise self._error(exc, source) from None
+            except ServiceUnavailable as exc:
+                raise GraphUnavailableError(f"lost the connection to Neo4j at {self.address}: {exc}") from None
 
     def _render(self, text: str, params: dict[str, Any]) -> tuple[str | bytes, dict[str, Any]]:
         # The driver encodes the parameters when the query runs: copy the containers now, so that

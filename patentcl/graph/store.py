@@ -146,6 +146,16 @@ class GraphStore(ABC):
         query = prepared.query
         return iter(self._execute(prepared.statement, prepared.params, write=query.mode == "write", source=query))
 
+    def stream(self, query: Query | str, params: Mapping[str, Any] | None = None) -> Iterator[Row]:
+        """Runs a read query whose answer may be large (every patent id of a PatentsView graph) and
+        yields its rows as they come: Neo4j sends them in batches as they are read; FalkorDB,
+        which answers with the whole result, gives them from it."""
+        prepared = self.prepare(query, params)
+        return self._stream(prepared.statement, prepared.params, prepared.query)
+
+    def _stream(self, text: str | bytes, params: Mapping[str, Any], source: Query) -> Iterator[Row]:
+        return iter(self._execute(text, params, write=False, source=source))
+
     def explain(self, query: Query | str, params: Mapping[str, Any] | None = None) -> Plan:
         """The engine's plan of a catalogue query and its remarks on it (deprecations,
         performance warnings); nothing runs."""

@@ -11,8 +11,8 @@ Layout of that folder (folders 0700; the password and env files 0600):
     server.json     pid and ports of the running server
 
 Bolt and HTTP (Neo4j Browser) listen on 127.0.0.1 only, on ports that were free when the server
-first started (kept while they stay free). Memory comes from NEO4J_HEAP_INITIAL, NEO4J_HEAP_MAX
-and NEO4J_PAGECACHE, the names docker-compose.yml reads.
+first started (kept while they stay free). Memory comes from NEO4J_HEAP_INITIAL, NEO4J_HEAP_MAX,
+NEO4J_PAGECACHE and NEO4J_TX_MEMORY_MAX, the names and defaults docker-compose.yml reads.
 """
 
 from __future__ import annotations
@@ -279,10 +279,10 @@ class Neo4jServer:
             "dbms.security.procedures.allowlist": "apoc.*,gds.*",
             # A 2-core, 24 GB machine shares memory with the trainer and FalkorDB: the same
             # defaults as docker-compose.yml, raised through the same variables.
-            "server.memory.heap.initial_size": get("NEO4J_HEAP_INITIAL") or heap_max,
+            "server.memory.heap.initial_size": get("NEO4J_HEAP_INITIAL") or "1G",
             "server.memory.heap.max_size": heap_max,
             "server.memory.pagecache.size": get("NEO4J_PAGECACHE") or "1G",
-            "dbms.memory.transaction.total.max": get("NEO4J_TRANSACTION_MEMORY") or "1G",
+            "dbms.memory.transaction.total.max": get("NEO4J_TX_MEMORY_MAX") or "1G",
             "dbms.usage_report.enabled": "false",
         }
         write_private(folders["conf"] / "neo4j.conf", "".join(f"{k}={v}\n" for k, v in settings.items()))
@@ -295,7 +295,8 @@ class Neo4jServer:
             if done.returncode != 0:
                 raise GraphUnavailableError(f"could not set Neo4j's initial password: {_first_line(done.stderr)}")
         heap = self._environ.get("NEO4J_HEAP_MAX") or "2G"
-        command = [self._java(), f"-Xms{self._environ.get('NEO4J_HEAP_INITIAL') or heap}", f"-Xmx{heap}",
+        initial = self._environ.get("NEO4J_HEAP_INITIAL") or "1G"
+        command = [self._java(), f"-Xms{initial}", f"-Xmx{heap}",
                    *_JVM_FLAGS, "-cp", self._classpath(), _ENTRY_POINT,
                    f"--home-dir={self.home}", f"--config-dir={self.home / 'conf'}", "--console-mode"]
         with open(self.log_file, "ab") as log:
