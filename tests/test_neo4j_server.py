@@ -3,8 +3,10 @@ started, checked, and stopped as a user would, in a project folder of its own.""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import urllib.request
 import subprocess
 from pathlib import Path
 
@@ -48,8 +50,11 @@ def test_start_writes_private_settings_answers_with_plugins_and_stops(tmp_path: 
         with open_store(settings) as store:
             assert next(store.run("server_plugins"))["gds"] == "2.13.9"
             assert store.describe().migrations  # patentcl's schema applies on it
-        status = _patentcl(home, "graph", "status", "--engine", "neo4j")
-        assert f"at {values['PATENTCL_GRAPH']}, Neo4j Browser at http://127.0.0.1:" in status.stdout
+        status = json.loads(_patentcl(home, "graph", "status", "--engine", "neo4j", "--json").stdout)
+        assert status["running"] and status["bolt"] == values["PATENTCL_GRAPH"]
+        assert status["browser"].startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(status["browser"], timeout=30) as page:  # Neo4j Browser, on loopback
+            assert page.status == 200 and b"<title>Neo4j Browser</title>" in page.read()
 
         again = _patentcl(home, "graph", "start", "--engine", "neo4j")  # already running: same server
         assert again.returncode == 0 and values["PATENTCL_GRAPH"] in again.stdout

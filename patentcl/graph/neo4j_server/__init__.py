@@ -260,10 +260,18 @@ class Neo4jServer:
         (self.home / "ports.json").write_text(json.dumps(ports))
         return ports
 
+    def _heap(self) -> tuple[str, str]:
+        """(maximum, initial) heap: docker-compose.yml's defaults, 2G growing from 1G; a maximum
+        given without an initial size is also the initial one (the JVM refuses initial > max)."""
+        initial = self._environ.get("NEO4J_HEAP_INITIAL")
+        if maximum := self._environ.get("NEO4J_HEAP_MAX"):
+            return maximum, initial or maximum
+        return "2G", initial or "1G"
+
     def _write_conf(self, ports: dict[str, int]) -> None:
         folders = {name: private_dir(self.home / name) for name in ("conf", "data", "logs", "import", "run")}
         get = self._environ.get
-        heap_max = get("NEO4J_HEAP_MAX") or "2G"
+        heap_max, heap_initial = self._heap()
         settings = {
             "server.default_listen_address": "127.0.0.1",
             "server.bolt.listen_address": f"127.0.0.1:{ports['bolt']}",
@@ -279,7 +287,7 @@ class Neo4jServer:
             "dbms.security.procedures.allowlist": "apoc.*,gds.*",
             # A 2-core, 24 GB machine shares memory with the trainer and FalkorDB: the same
             # defaults as docker-compose.yml, raised through the same variables.
-            "server.memory.heap.initial_size": get("NEO4J_HEAP_INITIAL") or "1G",
+            "server.memory.heap.initial_size": heap_initial,
             "server.memory.heap.max_size": heap_max,
             "server.memory.pagecache.size": get("NEO4J_PAGECACHE") or "1G",
             "dbms.memory.transaction.total.max": get("NEO4J_TX_MEMORY_MAX") or "1G",
@@ -294,8 +302,7 @@ class Neo4jServer:
             done = self.admin(["dbms", "set-initial-password", self._password()])
             if done.returncode != 0:
                 raise GraphUnavailableError(f"could not set Neo4j's initial password: {_first_line(done.stderr)}")
-        heap = self._environ.get("NEO4J_HEAP_MAX") or "2G"
-        initial = self._environ.get("NEO4J_HEAP_INITIAL") or "1G"
+        heap, initial = self._heap()
         command = [self._java(), f"-Xms{initial}", f"-Xmx{heap}",
                    *_JVM_FLAGS, "-cp", self._classpath(), _ENTRY_POINT,
                    f"--home-dir={self.home}", f"--config-dir={self.home / 'conf'}", "--console-mode"]
