@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from patentcl.catalogue import Catalogue
 from patentcl.errors import GraphUnavailableError
 from patentcl.graph.processes import (
     command_line_has,
@@ -319,6 +320,7 @@ class Neo4jServer:
         from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
+        ready = Catalogue().get("engine_version", dialect="neo4j")
         deadline = time.monotonic() + _START_TIMEOUT_S
         with GraphDatabase.driver(connection.uri, auth=(USER, connection.password)) as driver:
             while True:
@@ -327,7 +329,7 @@ class Neo4jServer:
                     raise GraphUnavailableError(f"Neo4j exited while starting; see {self.log_file}")
                 try:
                     driver.verify_connectivity()
-                    driver.execute_query("RETURN 1", database_="neo4j")
+                    driver.execute_query(ready.text, database_="neo4j")  # the database is online too
                     return
                 except AuthError:
                     raise GraphUnavailableError(
