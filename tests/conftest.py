@@ -23,8 +23,8 @@ from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
 from patentcl.graph.embedded import EmbeddedServer
 from patentcl.graph.neo4j_server import Neo4jServer
+from patentcl.graph.servers import ENGINES
 
-ENGINES = ("falkordb", "neo4j")
 _left_out: list[str] = []
 
 
