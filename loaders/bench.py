@@ -28,18 +28,10 @@ from patentcl.config import Settings
 FIXTURE_SCRIPT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "make_patentsview.py"
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a process (Linux /proc), or None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _measure(engine: str, kind: str, inputs: list[str], batch_size: int, home: str, result: Any) -> None:
     """Runs in a child process: one load into a fresh graph of `engine` under `home`."""
     from patentcl.graph import open_store
+    from patentcl.graph.processes import cpu_seconds
     from patentcl.graph.servers import fresh_graph
     from patentcl.loaders.csv_export import CsvSource
     from patentcl.loaders.filters import LoadFilter
@@ -54,11 +46,11 @@ def _measure(engine: str, kind: str, inputs: list[str], batch_size: int, home: s
                 source: Any = CsvSource([Path(p) for p in inputs], LoadFilter(types=None))
             else:
                 source = PatentsViewSource(Path(inputs[0]), LoadFilter(), Options())
-            server_before = _cpu_seconds(server_pid)
+            server_before = cpu_seconds(server_pid)
             cpu_before = time.process_time()
             report = run_load(store, settings, source, batch_size=batch_size)
             cpu = time.process_time() - cpu_before
-            server_cpu = _cpu_seconds(server_pid)
+            server_cpu = cpu_seconds(server_pid)
             graph = store.describe()
     result.update({
         "startup_s": startup,

@@ -275,12 +275,13 @@ def bench_load(csv_dir: Path | None, patentsview_dir: Path | None, generate: int
     time, CPU of loader and server, peak memory of the loader."""
     import tempfile
 
-    from patentcl.graph.servers import ENGINES, unavailable
+    from patentcl.graph.servers import parse_engines, unavailable
     from patentcl.loaders.bench import describe_machine, dumps, figures, generate_fixture, measure
 
-    chosen = [e.strip() for e in engines.split(",") if e.strip()]
-    if not chosen or set(chosen) - set(ENGINES):
-        raise click.BadParameter(f"{engines!r}: give engines from {', '.join(ENGINES)}", param_hint="--engines")
+    try:
+        chosen = parse_engines(engines)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--engines") from None
     for engine in list(chosen):
         if why := unavailable(engine):
             errors.print(f"{engine} left out: {why}", style="yellow")

@@ -31,12 +31,9 @@ def server_cpu_seconds(settings: Settings) -> float | None:
         return None
     from patentcl.graph.embedded import EmbeddedServer
 
-    pid = EmbeddedServer(settings.graph_dir).status().pid
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    from patentcl.graph.processes import cpu_seconds
+
+    return cpu_seconds(EmbeddedServer(settings.graph_dir).status().pid)
 
 
 def bench_mine(store: GraphStore, settings: Settings, options: MineOptions, target: int = 20_000, *,

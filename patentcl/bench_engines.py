@@ -88,16 +88,17 @@ def bench_engines(csv_dir: Path, engines: str, model: str | None, max_seq_length
     vectors/s, index build time, lookup p50/p95 by id and by text with and without filters, recall@10."""
     import json
 
-    from patentcl.graph.servers import ENGINES, unavailable
+    from patentcl.graph.servers import parse_engines, unavailable
     from patentcl.loaders.bench import describe_machine
     from patentcl.quickstart import shipped_minilm
 
     files = sorted(csv_dir.glob("*.csv"))
     if not files:
         raise click.BadParameter(f"{csv_dir} holds no .csv file", param_hint="--csv-dir")
-    chosen = [e.strip() for e in engines.split(",") if e.strip()]
-    if not chosen or set(chosen) - set(ENGINES):
-        raise click.BadParameter(f"{engines!r}: give engines from {', '.join(ENGINES)}", param_hint="--engines")
+    try:
+        chosen = parse_engines(engines)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--engines") from None
     missing = {engine: why for engine in chosen if (why := unavailable(engine))}
     if missing:
         raise PatentclError("; ".join(f"{engine} cannot run here: {why}" for engine, why in missing.items()))

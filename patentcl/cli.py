@@ -16,6 +16,7 @@ from patentcl.catalogue import DIALECTS, PORTABLE, Catalogue
 from patentcl.config import Settings, environment
 from patentcl.errors import PatentclError
 from patentcl.graph import open_store
+from patentcl.graph.servers import ENGINES
 
 console = Console()
 
@@ -89,7 +90,7 @@ def graph() -> None:
 
 
 engine_option = click.option(
-    "--engine", "-e", type=click.Choice(["falkordb", "neo4j"]), default="falkordb", show_default=True,
+    "--engine", "-e", type=click.Choice(ENGINES), default="falkordb", show_default=True,
     help="falkordb: the embedded server of PATENTCL_GRAPH=embedded; neo4j: a local Neo4j under HOME/neo4j.")
 
 

@@ -50,6 +50,15 @@ def command_line_has(pid: int, marker: bytes) -> bool:
         return False
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """utime + stime a process has used so far, where the OS tells (Linux /proc), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

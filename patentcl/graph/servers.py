@@ -13,6 +13,14 @@ from patentcl.config import EMBEDDED, Settings
 ENGINES = ("falkordb", "neo4j")
 
 
+def parse_engines(text: str) -> list[str]:
+    """`falkordb,neo4j` as a list; an empty or unknown name is a ValueError saying what is known."""
+    chosen = [e.strip() for e in text.split(",") if e.strip()]
+    if not chosen or set(chosen) - set(ENGINES):
+        raise ValueError(f"{text!r}: give engines from {', '.join(ENGINES)}")
+    return chosen
+
+
 def unavailable(engine: str) -> str | None:
     """Why `fresh_graph(engine, ...)` cannot run on this machine, or None."""
     if engine == "neo4j":
