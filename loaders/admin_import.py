@@ -51,6 +51,8 @@ def import_arguments(outdir: Path, database: str = "neo4j", *, prefix: str | Non
         f"--relationships=CLASSIFIED_AS={name['classified_as']}",
         f"--relationships=CITES={name['cites']}",
         "--multiline-fields=true", "--overwrite-destination=true",
+        # beside the files, not in whatever folder the command happens to run from
+        f"--report-file={where}/import.report",
     ]
 
 
