@@ -364,7 +364,7 @@ def _margin(value: float | None, interval: Sequence[float] | None) -> str:
 def render_markdown(report: dict[str, Any]) -> str:
     names = list(report["models"])
     base = report["baseline"]
-    lines = [f"# patentcl evaluation report", "",
+    lines = ["# patentcl evaluation report", "",
              f"Created {report['created_at']} on {report['machine']} in {report['seconds']} s; "
              f"baseline: **{base}**.", ""]
     lines += ["| model | id | text | tokens per text | path |", "|---|---|---|---|---|"]

@@ -5,9 +5,10 @@ the same parsing, validation, filters, rejects and CPC hierarchy as `patentcl lo
 files hold the graph a load would build, without first loading 150 million citations through
 Cypher. (Reading an already loaded graph back would need that load first.)
 
-Relationships stream straight to their CSV files. Patent nodes must be complete in one row,
-but PatentsView ships abstracts in a separate table, so patents are staged in an SQLite file
-on disk (merging duplicate ids the way the graph load does: a later non-empty value wins) and
+Citations stream straight to their CSV file. Patent nodes must be complete in one row, but
+PatentsView ships abstracts in a separate table, and a later row of a patent replaces it whole,
+its CPC codes included (README.md, Loading patents): so patents and their CLASSIFIED_AS edges
+are staged in an SQLite file on disk, replaced there the way the graph load replaces them, and
 written out at the end; CPC nodes are few and stay in memory.
 """
 
@@ -17,6 +18,7 @@ import csv
 import shlex
 import sqlite3
 from functools import partial
+from itertools import groupby
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -24,10 +26,9 @@ from patentcl.errors import PatentclError
 from patentcl.loaders.cpc import SECTION, SECTION_TITLES, parse_cpc
 from patentcl.loaders.idset import IdSet
 from patentcl.loaders.rejects import RejectLog
-from patentcl.loaders.runner import Later, LoadReport, Runner, Step, Write, check_inputs
+from patentcl.loaders.runner import PATENT_PROPERTIES, Later, LoadReport, Runner, Step, Write, check_inputs
 
 Row = dict[str, Any]
-PATENT_PROPERTIES = ("id", "number", "title", "abstract", "date", "type", "kind", "num_claims", "country", "source")
 FILES = {
     "patents": ("patents.csv", ["id:ID(Patent)", "number", "title", "abstract", "date", "type", "kind",
                                 "num_claims:int", "country", "source"]),
@@ -69,11 +70,11 @@ class AdminImportSink:
         self.outdir = outdir
         self.known = known  # patents kept: citations to other patents are skipped (or stubbed)
         self._handles = {key: open(outdir / file, "w", encoding="utf-8", newline="") for key, (file, _) in FILES.items()
-                         if key in ("classified_as", "cites")}
+                         if key == "cites"}
         self._writers = {key: csv.writer(handle) for key, handle in self._handles.items()}
         for key, writer in self._writers.items():
             writer.writerow(FILES[key][1])
-        self.rows = {"classified_as": 0, "cites": 0}
+        self.rows = {"cites": 0}
         self._cpc: dict[str, Row] = {}
         staging = outdir / _STAGING
         staging.unlink(missing_ok=True)
@@ -83,9 +84,9 @@ class AdminImportSink:
         self._db.execute("PRAGMA synchronous=OFF")
         columns = ", ".join(f"{p} {'INTEGER' if p == 'num_claims' else 'TEXT'}" for p in PATENT_PROPERTIES[1:])
         self._db.execute(f"CREATE TABLE patent (id TEXT PRIMARY KEY, {columns})")
-        merged = ", ".join(f"{p} = coalesce(excluded.{p}, {p})" for p in PATENT_PROPERTIES[1:])
-        self._upsert = (f"INSERT INTO patent VALUES ({', '.join('?' * len(PATENT_PROPERTIES))}) "
-                        f"ON CONFLICT(id) DO UPDATE SET {merged}")
+        self._db.execute("CREATE TABLE classified (patent TEXT, code TEXT, sequence INTEGER, type TEXT)")
+        self._db.execute("CREATE UNIQUE INDEX classified_key ON classified (patent, code)")
+        self._upserts: dict[tuple[str, ...], str] = {}  # per set of properties a row gives
         self._stub = f"INSERT INTO patent VALUES ({', '.join('?' * len(PATENT_PROPERTIES))}) ON CONFLICT(id) DO NOTHING"
 
     # -- the sink interface: each write runs on the loader's writer thread -----------------------
@@ -104,8 +105,20 @@ class AdminImportSink:
     def cpc_titles(self, rows: list[Row]) -> Write:
         return Later(partial(self._cpc_titles, rows))
 
+    def _upsert(self, keys: tuple[str, ...]) -> str:
+        """Inserts a patent or replaces the properties the row gives (None included), as the
+        graph's `SET p += row` does."""
+        statement = self._upserts.get(keys)
+        if statement is None:
+            replaced = ", ".join(f"{key} = excluded.{key}" for key in keys if key != "id")
+            statement = self._upserts[keys] = (
+                f"INSERT INTO patent ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))}) "
+                f"ON CONFLICT(id) DO UPDATE SET {replaced}")
+        return statement
+
     def _patents(self, rows: list[Row]) -> int:
-        self._db.executemany(self._upsert, ([row.get(p) for p in PATENT_PROPERTIES] for row in rows))
+        for keys, same in groupby(rows, key=tuple):
+            self._db.executemany(self._upsert(keys), (tuple(row.values()) for row in same))
         return len(rows)
 
     def _abstracts(self, rows: list[Row]) -> int:
@@ -114,15 +127,19 @@ class AdminImportSink:
         return self._db.total_changes - before
 
     def _classifications(self, groups: list[Row]) -> int:
-        write = self._writers["classified_as"].writerow
+        """A replacing group deletes the patent's edges first; an edge already there keeps its
+        properties (the graph's MERGE ... ON CREATE SET)."""
         written = 0
         for group in groups:
+            if group.get("replace"):
+                self._db.execute("DELETE FROM classified WHERE patent = ?", (group["id"],))
             types = group.get("types") or [None] * len(group["codes"])
-            for code, sequence, kind in zip(group["codes"], group["sequences"], types):
+            for code in group["codes"]:
                 self._add_cpc(code)
-                write((group["id"], code, sequence, kind))
-                written += 1
-        self.rows["classified_as"] += written
+            self._db.executemany("INSERT INTO classified VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                 ((group["id"], code, sequence, kind)
+                                  for code, sequence, kind in zip(group["codes"], group["sequences"], types)))
+            written += len(group["codes"])
         return written
 
     def _citations(self, groups: list[Row]) -> int:
@@ -159,18 +176,25 @@ class AdminImportSink:
                 self._cpc[node.code] = {"code": node.code, "level": node.level, "parent": node.parent,
                                         "title": SECTION_TITLES[node.code] if node.level == SECTION else None}
 
+    def _copy(self, key: str, select: str) -> int:
+        """Writes the staged rows `select` reads to the file of `key`; returns how many."""
+        rows = 0
+        with open(self.outdir / FILES[key][0], "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(FILES[key][1])
+            for row in self._db.execute(select):
+                writer.writerow(row)
+                rows += 1
+        return rows
+
     def finish(self) -> dict[str, int]:
         """Writes the node files and closes everything; returns rows per file."""
         for handle in self._handles.values():
             handle.close()
         counts = dict(self.rows)
-        with open(self.outdir / FILES["patents"][0], "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(FILES["patents"][1])
-            counts["patents"] = 0
-            for row in self._db.execute(f"SELECT {', '.join(PATENT_PROPERTIES)} FROM patent ORDER BY rowid"):
-                writer.writerow(row)
-                counts["patents"] += 1
+        counts["patents"] = self._copy("patents", f"SELECT {', '.join(PATENT_PROPERTIES)} FROM patent ORDER BY rowid")
+        counts["classified_as"] = self._copy("classified_as",
+                                             "SELECT patent, code, sequence, type FROM classified ORDER BY rowid")
         self._db.close()
         (self.outdir / _STAGING).unlink(missing_ok=True)
         nodes = sorted(self._cpc.values(), key=lambda n: n["code"])

@@ -4,8 +4,9 @@ One JSON file per load, named by a hash of what defines the load (input files wi
 and modification times, filters, options, target graph), under `<home>/checkpoints/`. For every
 step (one input file) it records how many records are durably handled: their writes have
 returned from the graph. It is rewritten atomically (temporary file, fsync, rename) after every
-batch, so a crash leaves either the previous or the new state, never a torn file. Writes are
-MERGEs, so replaying the batch that was in flight when the process died changes nothing.
+batch, so a crash leaves either the previous or the new state, never a torn file. Writes MERGE
+or replace what a row gives, so replaying the batch that was in flight when the process died
+ends as writing it once; its counters were not saved, so they count once too.
 """
 
 from __future__ import annotations

@@ -13,13 +13,15 @@ from rich.table import Table
 from patentcl.cli import settings_of
 from patentcl.graph import open_store
 from patentcl.loaders.filters import LoadFilter
+from patentcl.loaders.rejects import rejects_option
 from patentcl.loaders.runner import LoadReport
+from patentcl.loaders.tables import DEFAULT_ENCODING, ENCODINGS
 
 console = Console()
 errors = Console(stderr=True)
 
 # Counters shown as columns; any other counter a step reports goes to "notes".
-_COLUMNS = ("read", "loaded", "skipped", "rejected", "duplicate")
+_COLUMNS = ("read", "loaded", "replaced", "skipped", "rejected", "duplicate")
 
 
 def filter_options(default_type: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -55,12 +57,18 @@ def _filter(date_from: str | None, date_to: str | None, types: str, cpc: str | N
         raise click.BadParameter(str(exc)) from None
 
 
+encoding_option = click.option(
+    "--encoding", type=click.Choice(ENCODINGS, case_sensitive=False), default=DEFAULT_ENCODING, show_default=True,
+    help="Encoding of the input files (a UTF-8 byte-order mark is dropped). A record holding a byte that is "
+         "not valid in it is rejected, with its byte offset.")
+
+
 def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed([
         click.option("--batch-size", type=click.IntRange(1), default=None,
                      help="Rows per write transaction (default PATENTCL_BATCH_SIZE or 5000)."),
         click.option("--resume", is_flag=True, help="Continue an interrupted run of the same load from its checkpoint."),
-        click.option("--rejects", "rejects_path", type=click.Path(path_type=Path),
+        click.option("--rejects", "rejects_path", type=click.Path(path_type=Path), callback=rejects_option,
                      help="Where to list rejected rows (default <home>/rejects/load-<id>.tsv)."),
         click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
     ]):
@@ -132,26 +140,28 @@ def patentsview_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _patentsview_source(directory: Path, flt: LoadFilter, keep_external_citations: bool, no_abstracts: bool,
-                        no_classifications: bool, no_citations: bool, no_titles: bool):
+                        no_classifications: bool, no_citations: bool, no_titles: bool, encoding: str):
     from patentcl.loaders.patentsview import Options, PatentsViewSource
 
     return PatentsViewSource(directory, flt, Options(
         keep_external_citations=keep_external_citations, abstracts=not no_abstracts,
-        classifications=not no_classifications, citations=not no_citations, titles=not no_titles))
+        classifications=not no_classifications, citations=not no_citations, titles=not no_titles), encoding)
 
 
 @load.command("patentsview")
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @filter_options(default_type="utility")
 @patentsview_options
+@encoding_option
 @run_options
 @click.pass_context
 def load_patentsview(ctx: click.Context, directory: Path, date_from: str | None, date_to: str | None, types: str,
                      cpc: str | None, sample: int | None, seed: int, keep_external_citations: bool,
                      no_abstracts: bool, no_classifications: bool, no_citations: bool, no_titles: bool,
-                     batch_size: int | None, resume: bool, rejects_path: Path | None, as_json: bool) -> None:
+                     encoding: str, batch_size: int | None, resume: bool, rejects_path: Path | None,
+                     as_json: bool) -> None:
     """Load PatentsView bulk tables (g_patent, g_patent_abstract, g_cpc_current,
-    g_us_patent_citation, g_cpc_title; .tsv or .tsv.zip) from DIRECTORY.
+    g_us_patent_citation, g_cpc_title; .tsv, .tsv.zip or .tsv.gz) from DIRECTORY.
 
     Patents are kept by the filters; their abstracts, classifications and citations follow.
     Citations to patents that are not in the graph are skipped and counted
@@ -159,7 +169,8 @@ def load_patentsview(ctx: click.Context, directory: Path, date_from: str | None,
     from patentcl.loaders.load import run_load
 
     source = _patentsview_source(directory, _filter(date_from, date_to, types, cpc, sample, seed),
-                                 keep_external_citations, no_abstracts, no_classifications, no_citations, no_titles)
+                                 keep_external_citations, no_abstracts, no_classifications, no_citations, no_titles,
+                                 encoding)
     settings = settings_of(ctx)
     with open_store(settings) as store:
         report = _interruptible(lambda: run_load(store, settings, source, batch_size=batch_size, resume=resume,
@@ -171,19 +182,20 @@ def load_patentsview(ctx: click.Context, directory: Path, date_from: str | None,
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @filter_options(default_type="all")
 @click.option("--cpc-titles", type=click.Path(path_type=Path, dir_okay=False),
-              help="A PatentsView g_cpc_title file (.tsv or .zip) to title the CPC codes.")
+              help="A PatentsView g_cpc_title file (.tsv, .zip or .gz; UTF-8) to title the CPC codes.")
+@encoding_option
 @run_options
 @click.pass_context
 def load_csv(ctx: click.Context, files: tuple[Path, ...], date_from: str | None, date_to: str | None, types: str,
-             cpc: str | None, sample: int | None, seed: int, cpc_titles: Path | None, batch_size: int | None,
-             resume: bool, rejects_path: Path | None, as_json: bool) -> None:
-    """Load patent CSV files with columns publication_number,title,abstract,cpc_codes
+             cpc: str | None, sample: int | None, seed: int, cpc_titles: Path | None, encoding: str,
+             batch_size: int | None, resume: bool, rejects_path: Path | None, as_json: bool) -> None:
+    """Load patent CSV files (.csv, .csv.gz or .zip) with columns publication_number,title,abstract,cpc_codes
     (Google Patents exports; other columns are ignored)."""
     from patentcl.loaders.csv_export import CsvSource
     from patentcl.loaders.load import run_load
     from patentcl.loaders.patentsview import TitleStep
 
-    source = CsvSource(list(files), _filter(date_from, date_to, types, cpc, sample, seed))
+    source = CsvSource(list(files), _filter(date_from, date_to, types, cpc, sample, seed), encoding)
     extra = [TitleStep(cpc_titles)] if cpc_titles else []
     settings = settings_of(ctx)
     with open_store(settings) as store:
@@ -206,7 +218,8 @@ def export() -> None:
 @filter_options(default_type=None)
 @patentsview_options
 @click.option("--cpc-titles", type=click.Path(path_type=Path, dir_okay=False),
-              help="With --csv: a g_cpc_title file to title the CPC codes.")
+              help="With --csv: a g_cpc_title file (UTF-8) to title the CPC codes.")
+@encoding_option
 @click.option("--batch-size", type=click.IntRange(1), default=5000, show_default=True, help="Rows per batch.")
 @click.option("--database", default="neo4j", show_default=True, help="Neo4j database name in the import command.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -214,7 +227,7 @@ def export_admin_import(outdir: Path, patentsview_dir: Path | None, csv_files: t
                         date_from: str | None, date_to: str | None, types: str | None, cpc: str | None,
                         sample: int | None, seed: int, keep_external_citations: bool, no_abstracts: bool,
                         no_classifications: bool, no_citations: bool, no_titles: bool, cpc_titles: Path | None,
-                        batch_size: int, database: str, as_json: bool) -> None:
+                        encoding: str, batch_size: int, database: str, as_json: bool) -> None:
     """Write the graph a load would build as CSV files for `neo4j-admin database import full`
     into OUTDIR (plus import.sh with the exact command): the fast path for a first full-scale
     Neo4j load. The input files are converted directly, with the same filters and checks.
@@ -243,9 +256,10 @@ def export_admin_import(outdir: Path, patentsview_dir: Path | None, csv_files: t
     if patentsview_dir:
         flt = _filter(date_from, date_to, types or "utility", cpc, sample, seed)
         source: Any = _patentsview_source(patentsview_dir, flt, keep_external_citations, no_abstracts,
-                                          no_classifications, no_citations, no_titles)
+                                          no_classifications, no_citations, no_titles, encoding)
     else:
-        source = CsvSource(list(csv_files), _filter(date_from, date_to, types or "all", cpc, sample, seed))
+        flt = _filter(date_from, date_to, types or "all", cpc, sample, seed)
+        source = CsvSource(list(csv_files), flt, encoding)
         extra = [TitleStep(cpc_titles)] if cpc_titles else []
     report, counts = _interruptible(lambda: export_files(outdir, source, extra_steps=extra, batch_size=batch_size,
                                                           database=database))
@@ -268,9 +282,12 @@ def export_admin_import(outdir: Path, patentsview_dir: Path | None, csv_files: t
 @click.option("--engines", default="falkordb,neo4j", show_default=True,
               help="Engines to load into, side by side in one run (Neo4j needs Java 17/21 and Maven; "
                    "left out with a note where they are missing).")
+@click.option("--warm-up/--no-warm-up", default=True, show_default=True,
+              help="Load the data once and delete it before the measured load (a fresh JVM is slow "
+                   "until its JIT has compiled the hot paths).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_load(csv_dir: Path | None, patentsview_dir: Path | None, generate: int, batch_size: int,
-               engines: str, as_json: bool) -> None:
+               engines: str, warm_up: bool, as_json: bool) -> None:
     """Load throughput into a fresh graph of each engine: patents/s, edges/s, parse, render and write
     time, CPU of loader and server, peak memory of the loader."""
     import tempfile
@@ -309,7 +326,7 @@ def bench_load(csv_dir: Path | None, patentsview_dir: Path | None, generate: int
         for label, kind, inputs in runs:
             for engine in chosen:
                 errors.print(f"loading {label} into {engine} ...")
-                results[f"{label} [{engine}]"] = figures(measure(engine, kind, inputs, batch_size))
+                results[f"{engine}: {label}"] = figures(measure(engine, kind, inputs, batch_size, warm_up=warm_up))
     if as_json:
         click.echo(dumps({"machine": describe_machine(), "batch_size": batch_size, "results": results}))
         return
@@ -328,12 +345,17 @@ def bench_load(csv_dir: Path | None, patentsview_dir: Path | None, generate: int
 
 
 def _interruptible(job: Callable[[], LoadReport]) -> LoadReport:
+    from patentcl.errors import GraphUnavailableError
+
     try:
         return job()
     except KeyboardInterrupt:
         errors.print("interrupted: what was written is checkpointed; run the same command with --resume "
                      "to continue", style="yellow")
         raise
+    except GraphUnavailableError as exc:  # e.g. the server was stopped or killed mid-load
+        raise GraphUnavailableError(f"{exc}; what was written is checkpointed: when the graph is back, run "
+                                    "the same command with --resume to continue") from None
 
 
 __all__ = ["bench_load", "export", "load"]

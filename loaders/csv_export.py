@@ -7,7 +7,8 @@ or `date`; ISO or YYYYMMDD) that date filters use.
 
 Ids stay as written (`US11532378B2`); the country, the number (`11532378`, shared with the
 PatentsView id) and the kind code come from the publication number. The same patent in several
-rows or files is one node whose classifications are the union of its rows' codes.
+rows or files is one node: each row replaces it whole (properties and CPC codes), so the last
+row of an id, in file order, is what the graph holds (README.md, Loading patents).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from typing import Any
 
 from patentcl.loaders.cpc import CpcError, parse_cpc
 from patentcl.loaders.filters import BadValue, LoadFilter, Sampler, parse_date
+from patentcl.loaders.ids import check_id
 from patentcl.loaders.idset import IdSet
-from patentcl.loaders.runner import BatchWrite, Rejected, Row, Step, run_writes
-from patentcl.loaders.tables import InputError, open_table
+from patentcl.loaders.runner import PATENT_PROPERTIES, BatchWrite, Rejected, Row, Step, run_uncounted
+from patentcl.loaders.tables import DEFAULT_ENCODING, InputError, open_table
 from patentcl.progress import progress_bar
 
 COLUMNS = ("publication_number", "title", "abstract", "cpc_codes")
@@ -103,14 +105,15 @@ class CsvSource:
 
     keep_external_citations = False  # CSV exports have no citations
 
-    def __init__(self, files: list[Path], load_filter: LoadFilter):
+    def __init__(self, files: list[Path], load_filter: LoadFilter, encoding: str = DEFAULT_ENCODING):
         if not files:
             raise InputError("no CSV files given")
         self.files = files
         self.filter = load_filter
+        self.encoding = encoding
         self.date_columns: dict[Path, str | None] = {}
         for path in files:
-            with open_table(path, ",") as table:
+            with open_table(path, ",", encoding) as table:
                 table.require(COLUMNS)
                 self.date_columns[path] = next((c for c in DATE_COLUMNS if c in table.columns), None)
         undated = [p.name for p, column in self.date_columns.items() if column is None]
@@ -119,13 +122,11 @@ class CsvSource:
                 f"--from/--to need dates, and {', '.join(undated)} has no date column "
                 f"({', '.join(DATE_COLUMNS)}); Google Patents CSV exports have none: drop the date filter"
             )
-        # patent id -> [hash of the properties last written, codes written]: rows repeat across files
-        self.seen: dict[str, list] = {}
-        self.kept = IdSet()
+        self.kept = IdSet()  # patents this load has had a row of: a later row replaces them
         self.selection: IdSet | None = None
 
     def definition(self) -> dict[str, Any]:
-        return {"source": "csv", "filter": self.filter.describe()}
+        return {"source": "csv", "filter": self.filter.describe(), "encoding": self.encoding}
 
     def steps(self) -> list[Step]:
         return [CsvStep(self, path, i) for i, path in enumerate(self.files)]
@@ -153,10 +154,12 @@ class CsvSource:
 class CsvStep(Step):
     delimiter = ","
     columns = COLUMNS
+    stateful = True  # whether a row replaces a patent of this load depends on the rows before it
 
     def __init__(self, source: CsvSource, path: Path, index: int):
         self.source = source
         self.path = path
+        self.encoding = source.encoding
         self.name = f"{index}:{path.name}"
         self.origin = f"csv:{path.name}"
         self.date_column = source.date_columns[path]
@@ -164,9 +167,7 @@ class CsvStep(Step):
     def parse(self, fields: list[str]) -> tuple[str, Row]:
         """The patent's id and properties, with its codes under `cpc`; raises Rejected."""
         at = self.at
-        patent_id = fields[at["publication_number"]].strip()
-        if not patent_id:
-            raise Rejected("publication_number", "publication_number is empty")
+        patent_id = check_id(fields[at["publication_number"]].strip(), "publication_number")
         try:
             codes = parse_code_list(fields[at["cpc_codes"]])
         except BadValue as exc:
@@ -181,8 +182,8 @@ class CsvStep(Step):
         row = {
             "id": patent_id,
             "number": number,
-            "title": fields[at["title"]].strip().replace("\x00", "") or None,
-            "abstract": fields[at["abstract"]].strip().replace("\x00", "") or None,
+            "title": fields[at["title"]].strip() or None,
+            "abstract": fields[at["abstract"]].strip() or None,
             "date": day,
             "type": _US_TYPES.get(kind or "") if country == "US" else None,
             "kind": kind,
@@ -206,25 +207,10 @@ class CsvStep(Step):
         if selection is not None and patent_id not in selection:
             return "skipped"
         codes = row.pop("cpc")
-        patent = {k: v for k, v in row.items() if v is not None}
-        # the same patent in another file with the same properties is not written again (its
-        # source stays the first file); different properties are written (later rows win)
-        fingerprint = hash(tuple(item for item in patent.items() if item[0] != "source"))
-        seen = self.source.seen.get(patent_id)
-        if seen is None:
-            self.source.kept.add(patent_id)
-            seen = self.source.seen[patent_id] = [fingerprint, set()]
-        else:
-            counts["duplicate"] += 1
-            if seen[0] == fingerprint:
-                patent = None  # the same row again: only codes not written yet go out
-            seen[0] = fingerprint
-        had = seen[1]
-        start = len(had)
-        new = [c for c in codes if c not in had]
-        had.update(new)
-        return {"patent": patent, "cpc": {"id": patent_id, "codes": new, "sequences": list(range(start, start + len(new)))}}
+        counts["loaded" if self.source.kept.add(patent_id) else "replaced"] += 1
+        # every property (None: removed) and every code: the row replaces the patent whole
+        return {"patent": {key: row.get(key) for key in PATENT_PROPERTIES},
+                "cpc": {"id": patent_id, "codes": codes, "sequences": list(range(len(codes))), "replace": True}}
 
     def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
-        return run_writes(loaded=sink.patents([r["patent"] for r in rows if r["patent"] is not None]),
-                          classifications=sink.classifications([r["cpc"] for r in rows if r["cpc"]["codes"]]))
+        return run_uncounted(sink.patents([r["patent"] for r in rows]), sink.classifications([r["cpc"] for r in rows]))

@@ -19,9 +19,13 @@ store raises ConstraintViolation; any other failure, a timeout or out of memory,
 such a failure the sink asks which patents exist before each batch (CREATE for the others, MERGE
 for those) until a batch finds none. Classifications are rendered as CREATE for the patents the
 rendered CREATEs will create; when the write comes, the sink checks that it did create them and
-has not classified them yet (it remembers, in memory only), else renders the batch again with
-MERGE for the others. A resumed load starts knowing of no created patent, so a replayed batch,
-whose patents exist, MERGEs its edges and never duplicates one.
+has not classified them yet (it remembers, in memory only), else renders the batch again.
+
+A classification group with `replace` replaces the patent's CLASSIFIED_AS edges whole (a later
+CSV row, or a patent's first g_cpc_current rows in a load): the patent's edges are deleted
+first, unless this sink created it and has not classified it. Other groups are MERGEd. A resumed
+load starts knowing of no created patent, so a replayed batch deletes and writes again what it
+had written, and never duplicates an edge.
 """
 
 from __future__ import annotations
@@ -53,7 +57,8 @@ class GraphSink:
         self._queries = {
             name: store.query(name) for name in (
                 "existing_patents", "create_patents", "load_patents", "load_abstracts", "load_cpc_nodes",
-                "load_cpc_parents", "create_classifications", "load_classifications", "load_cpc_titles",
+                "load_cpc_parents", "create_classifications", "delete_classifications", "load_classifications",
+                "load_cpc_titles",
                 self._citations,
             )
         }
@@ -69,11 +74,13 @@ class GraphSink:
         return _Patents(self, _one_row_per_id(rows))
 
     def abstracts(self, rows: list[Row]) -> Write:
-        return _Unwind(self, "load_abstracts", rows)
+        return _Unwind(self, "load_abstracts", _one_row_per_id(rows))
 
     def classifications(self, groups: list[Row]) -> Write:
-        """Maps {id, codes, sequences[, types]} (parallel lists), each code once per patent (the
-        sources see to that); CPC nodes are created first."""
+        """Maps {id, codes, sequences[, types][, replace]} (parallel lists), each code once per
+        group (the sources see to that); `replace`: the group replaces the patent's edges. CPC
+        nodes are created first, for the codes of every group (also one a later group replaces,
+        so the CPC nodes do not depend on how rows fall into batches)."""
         return _Classifications(self, groups)
 
     def citations(self, groups: list[Row]) -> Write:
@@ -188,13 +195,18 @@ class _Classifications:
     def __init__(self, sink: GraphSink, groups: list[Row]):
         self.sink = sink
         self.cpc = sink._cpc_writes({code for group in groups for code in group["codes"]})
-        fresh: list[Row] = []
-        known: list[Row] = []
-        for group in groups:
-            # a second group of one patent in this batch goes to MERGE, which runs after the CREATE
-            (fresh if sink._expected.discard(group["id"]) else known).append(group)
-        self.fresh, self.known = fresh, known
-        self.writes = [_Unwind(sink, "create_classifications", fresh, _edges(fresh)),
+        fresh: list[Row] = []  # replacing, of patents the rendered CREATEs create: nothing to delete
+        replaced: list[Row] = []
+        known: list[Row] = []  # adding to what the patent has: MERGE, after the replacing groups
+        for group in _latest(groups):
+            if not group.get("replace"):
+                known.append(group)
+            else:
+                (fresh if sink._expected.discard(group["id"]) else replaced).append(group)
+        self.fresh, self.replaced, self.known = fresh, replaced, known
+        self.delete = _Unwind(sink, "delete_classifications", _ids(replaced))
+        created = [group for group in fresh + replaced if group["codes"]]
+        self.writes = [_Unwind(sink, "create_classifications", created, _edges(created)),
                        _Unwind(sink, "load_classifications", known, _edges(known))]
 
     def run(self) -> int:
@@ -203,18 +215,31 @@ class _Classifications:
             write.run()
         unclassified = sink._unclassified
         if all(group["id"] in unclassified for group in self.fresh):
-            for group in self.fresh + self.known:
+            for group in self.fresh + self.replaced + self.known:
                 unclassified.discard(group["id"])
+            self.delete.run()
             return sum(write.run() for write in self.writes)
         # a rendered CREATE of patents failed (they existed): split again by what the graph holds
         fresh: list[Row] = []
-        known: list[Row] = list(self.known)
+        replaced: list[Row] = list(self.replaced)
         for group in self.fresh:
-            (fresh if unclassified.discard(group["id"]) else known).append(group)
-        for group in self.known:
+            (fresh if unclassified.discard(group["id"]) else replaced).append(group)
+        for group in self.replaced + self.known:
             unclassified.discard(group["id"])
-        return (sink._write_now("create_classifications", fresh, _edges(fresh))
-                + sink._write_now("load_classifications", known, _edges(known)))
+        sink._write_now("delete_classifications", _ids(replaced))
+        created = [group for group in fresh + replaced if group["codes"]]
+        return (sink._write_now("create_classifications", created, _edges(created))
+                + sink._write_now("load_classifications", self.known, _edges(self.known)))
+
+
+def _latest(groups: list[Row]) -> list[Row]:
+    """The groups in order, less those that a later replacing group of the same patent replaces."""
+    replacing = {group["id"]: i for i, group in enumerate(groups) if group.get("replace")}
+    return [group for i, group in enumerate(groups) if i >= replacing.get(group["id"], i)]
+
+
+def _ids(groups: list[Row]) -> list[Row]:
+    return [{"id": group["id"]} for group in groups]
 
 
 def _coded(groups: list[Row]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """PatentsView bulk-download tables (https://patentsview.org/download/data-download-tables).
 
 Tab-separated UTF-8 files written with `csv.QUOTE_NONNUMERIC` (as the official read-in script
-reads them), plain `name.tsv` or zipped `name.tsv.zip`; columns are found by name:
+reads them), plain `name.tsv`, zipped `name.tsv.zip` or gzipped `name.tsv.gz`; columns are found by name:
 
     g_patent              patent_id, patent_type, patent_date, patent_title, wipo_kind, num_claims
                           (older releases also patent_abstract)
@@ -12,6 +12,12 @@ reads them), plain `name.tsv` or zipped `name.tsv.zip`; columns are found by nam
 
 Steps run in that order: patents first (building the set of patents kept), then abstracts,
 classifications and citations of kept patents, then titles for the CPC codes written.
+
+What a repeated key means differs per table (README.md, Loading patents): a later g_patent or
+g_patent_abstract row of a patent replaces what the earlier gave; the first g_cpc_current rows of
+a patent in a load replace its CLASSIFIED_AS edges, and a code repeated within a patent's rows
+is a duplicate, as is a repeated cited patent in g_us_patent_citation or a titled code in
+g_cpc_title.
 """
 
 from __future__ import annotations
@@ -23,15 +29,17 @@ from typing import Any
 
 from patentcl.loaders.cpc import CpcError, parse_cpc
 from patentcl.loaders.filters import BadValue, LoadFilter, Sampler, parse_date
+from patentcl.loaders.ids import check_id
 from patentcl.loaders.idset import IdSet
-from patentcl.loaders.runner import BatchWrite, Rejected, Row, Step, run_write_of, run_writes
-from patentcl.loaders.tables import InputError, Table, open_table
+from patentcl.loaders.runner import (PATENT_PROPERTIES, BatchWrite, Rejected, Row, Step, run_uncounted, run_write_of,
+                                     run_writes)
+from patentcl.loaders.tables import DEFAULT_ENCODING, InputError, Table, open_table
 from patentcl.progress import progress_bar
 
 PATENT, ABSTRACT, CPC, CITATION, TITLE = (
     "g_patent", "g_patent_abstract", "g_cpc_current", "g_us_patent_citation", "g_cpc_title")
 TABLES = (PATENT, ABSTRACT, CPC, CITATION, TITLE)
-SUFFIXES = (".tsv", ".tsv.zip", ".zip")
+SUFFIXES = (".tsv", ".tsv.zip", ".zip", ".tsv.gz")
 SOURCE = "patentsview"
 _MISSING = {"", "NULL", "\\N"}  # how SQL dumps write a missing value
 _SKIP_OPTION = {ABSTRACT: "--no-abstracts", CPC: "--no-classifications", CITATION: "--no-citations",
@@ -39,7 +47,7 @@ _SKIP_OPTION = {ABSTRACT: "--no-abstracts", CPC: "--no-classifications", CITATIO
 
 
 def locate(directory: Path, tables: tuple[str, ...]) -> dict[str, Path]:
-    """The file of each table in `directory` (`name.tsv` preferred over `name.tsv.zip`)."""
+    """The file of each table in `directory` (`name.tsv` preferred over `name.tsv.zip`, then `name.tsv.gz`)."""
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder of PatentsView files")
     found: dict[str, Path] = {}
@@ -56,7 +64,7 @@ def locate(directory: Path, tables: tuple[str, ...]) -> dict[str, Path]:
         present = sorted(p.name for p in directory.iterdir() if p.is_file())
         optional = [_SKIP_OPTION[t] for t in missing if t in _SKIP_OPTION]
         raise InputError(
-            f"{directory}: no {', '.join(f'{t}.tsv or {t}.tsv.zip' for t in missing)}; "
+            f"{directory}: no {', '.join(f'{t}.tsv or {t}.tsv.zip (or .tsv.gz)' for t in missing)}; "
             f"files there: {', '.join(present) or 'none'}"
             + (f" (to load without them: {' '.join(optional)})" if optional else "")
         )
@@ -99,26 +107,27 @@ def _text(text: str) -> str | None:
     text = text.strip()
     if text in _MISSING:
         return None
-    return text.replace("\x00", "") if "\x00" in text else text
+    return text
 
 
 def _patent_id(fields: list[str], at: int, field: str = "patent_id") -> str:
     patent_id = fields[at].strip()
-    if not patent_id or patent_id in _MISSING:
+    if patent_id in _MISSING:
         raise Rejected(field, f"{field} is empty")
-    return patent_id
+    return check_id(patent_id, field)
 
 
-def columns_by_patent(rows: list[Row], columns: dict[str, str]) -> list[Row]:
+def columns_by_patent(rows: list[Row], columns: dict[str, str], first: tuple[str, ...] = ()) -> list[Row]:
     """Consecutive rows of one patent as one map {id, <list>: [...], ...} of parallel lists, so a
-    write query looks each patent up once; `columns` maps list names to row keys."""
+    write query looks each patent up once; `columns` maps list names to row keys, and the keys in
+    `first` are taken from a group's first row."""
     grouped: list[Row] = []
     current: str | None = None
     lists: list[tuple[list, str]] = []
     for row in rows:
         if row["id"] != current:
             current = row["id"]
-            group: Row = {"id": current, **{name: [] for name in columns}}
+            group: Row = {"id": current, **{name: [] for name in columns}, **{key: row[key] for key in first}}
             grouped.append(group)
             lists = [(group[name], key) for name, key in columns.items()]
         for values, key in lists:
@@ -142,10 +151,11 @@ class Options:
 class PatentsViewSource:
     """The steps of a PatentsView load, and the patents-kept state they share."""
 
-    def __init__(self, directory: Path, load_filter: LoadFilter, options: Options):
+    def __init__(self, directory: Path, load_filter: LoadFilter, options: Options, encoding: str = DEFAULT_ENCODING):
         self.directory = directory
         self.filter = load_filter
         self.options = options
+        self.encoding = encoding
         wanted = [PATENT]
         if options.classifications or load_filter.cpc_prefixes:
             wanted.append(CPC)
@@ -154,7 +164,7 @@ class PatentsViewSource:
         if options.titles:
             wanted.append(TITLE)
         self.files = locate(directory, tuple(wanted))
-        with open_table(self.files[PATENT], "\t") as patent_table:
+        with open_table(self.files[PATENT], "\t", encoding) as patent_table:
             self.legacy_abstract = "patent_abstract" in patent_table.columns
         if options.abstracts and not self.legacy_abstract:
             self.files.update(locate(directory, (ABSTRACT,)))
@@ -163,7 +173,8 @@ class PatentsViewSource:
         self.keep_external_citations = options.keep_external_citations
 
     def definition(self) -> dict[str, Any]:
-        return {"source": SOURCE, "options": self.options.__dict__, "filter": self.filter.describe()}
+        return {"source": SOURCE, "options": self.options.__dict__, "filter": self.filter.describe(),
+                "encoding": self.encoding}
 
 
     def steps(self) -> list[Step]:
@@ -175,7 +186,7 @@ class PatentsViewSource:
         if self.options.citations:
             steps.append(CitationStep(self))
         if self.options.titles:
-            steps.append(TitleStep(self.files[TITLE]))
+            steps.append(TitleStep(self.files[TITLE], encoding=self.encoding))
         return steps
 
     def prepare(self) -> None:
@@ -190,7 +201,7 @@ class PatentsViewSource:
     def _patents_with_prefix(self) -> IdSet:
         prefixes = self.filter.cpc_prefixes
         ids = IdSet()
-        with open_table(self.files[CPC], "\t") as table, progress_bar(f"{self.files[CPC].name} (CPC filter)") as advance:
+        with open_table(self.files[CPC], "\t", self.encoding) as table, progress_bar(f"{self.files[CPC].name} (CPC filter)") as advance:
             table.require(("patent_id", "cpc_group"), purpose="for --cpc")
             at_id, at_code = table.columns["patent_id"], table.columns["cpc_group"]
             for n, record in enumerate(table.records(), 1):
@@ -209,7 +220,7 @@ class PatentsViewSource:
 
     def _sample(self, within: IdSet | None) -> IdSet:
         sampler = Sampler(self.filter.sample or 0, self.filter.seed)
-        with open_table(self.files[PATENT], "\t") as table, progress_bar(f"{self.files[PATENT].name} (sample)") as advance:
+        with open_table(self.files[PATENT], "\t", self.encoding) as table, progress_bar(f"{self.files[PATENT].name} (sample)") as advance:
             at = table.columns
             for n, record in enumerate(table.records(), 1):
                 if n % 65536 == 0:
@@ -236,6 +247,7 @@ class _Step(Step):
         self.source = source
         self.name = table
         self.path = source.files[table]
+        self.encoding = source.encoding
         self.columns = columns
         self.kept = source.kept
 
@@ -247,6 +259,7 @@ class PatentStep(_Step):
         columns = ("patent_id", "patent_type", "patent_date", "patent_title", "wipo_kind", "num_claims")
         super().__init__(source, PATENT, columns + (("patent_abstract",) if source.legacy_abstract else ()))
         self.filter = source.filter
+        self.properties = tuple(p for p in PATENT_PROPERTIES if p != "abstract" or source.legacy_abstract)
 
     def handle(self, fields: list[str], counts: Counter) -> Row | str:
         at = self.at
@@ -259,8 +272,7 @@ class PatentStep(_Step):
         selection = self.source.selection
         if selection is not None and patent_id not in selection:
             return "skipped"
-        if not self.kept.add(patent_id):
-            counts["duplicate"] += 1
+        counts["loaded" if self.kept.add(patent_id) else "replaced"] += 1
         row = {
             "id": patent_id,
             "number": patent_id,
@@ -274,15 +286,19 @@ class PatentStep(_Step):
         }
         if self.source.legacy_abstract:
             row["abstract"] = _text(fields[at["patent_abstract"]])
-        return {k: v for k, v in row.items() if v is not None}
+        # None removes a property: a later row replaces what g_patent gave (not g_patent_abstract's abstract)
+        return {key: row.get(key) for key in self.properties}
 
     def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
-        return run_writes(loaded=sink.patents(rows))
+        return run_uncounted(sink.patents(rows))
 
 
 class AbstractStep(_Step):
+    keyed = True  # loaded or replaced: whether the patent had an abstract row before
+
     def __init__(self, source: PatentsViewSource):
         super().__init__(source, ABSTRACT, ("patent_id", "patent_abstract"))
+        self._given = IdSet()
 
     def handle(self, fields: list[str], counts: Counter) -> Row | str:
         patent_id = _patent_id(fields, self.at["patent_id"])
@@ -291,10 +307,11 @@ class AbstractStep(_Step):
         abstract = _text(fields[self.at["patent_abstract"]])
         if abstract is None:
             return "empty"
+        counts["loaded" if self._given.add(patent_id) else "replaced"] += 1
         return {"id": patent_id, "abstract": abstract}
 
     def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
-        return run_writes(loaded=sink.abstracts(rows))
+        return run_uncounted(sink.abstracts(rows))
 
 
 class _PatentRuns:
@@ -320,18 +337,19 @@ class _PatentRuns:
 
 
 class ClassificationStep(_Step):
+    keyed = True  # the patents classified so far, and the codes of the current patent's rows
+
     def __init__(self, source: PatentsViewSource):
         super().__init__(source, CPC, ("patent_id", "cpc_sequence", "cpc_group", "cpc_type"))
         self._runs = _PatentRuns(self.kept)
+        self._classified = IdSet()  # patents whose edges this load has replaced
 
     def bind(self, table: Table) -> None:
         super().bind(table)
         self.i_id, self.i_sequence, self.i_code, self.i_type = (self.at[c] for c in self.columns)
 
     def handle(self, fields: list[str], counts: Counter) -> Row | str:
-        patent_id = fields[self.i_id].strip()
-        if not patent_id or patent_id in _MISSING:
-            raise Rejected("patent_id", "patent_id is empty")
+        patent_id = _patent_id(fields, self.i_id)
         sequence = _integer(fields[self.i_sequence], "cpc_sequence")
         try:
             code = parse_cpc(fields[self.i_code]).code
@@ -340,13 +358,17 @@ class ClassificationStep(_Step):
         verdict = self._runs.verdict(patent_id, code)
         if verdict:
             return verdict
-        return {"id": patent_id, "code": code, "sequence": sequence, "type": _text(fields[self.i_type])}
+        # the patent's first row in this load: its edges (from an earlier load) are replaced
+        return {"id": patent_id, "code": code, "sequence": sequence, "type": _text(fields[self.i_type]),
+                "replace": self._classified.add(patent_id)}
 
     def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
-        return run_writes(loaded=sink.classifications(columns_by_patent(rows, _CODE_COLUMNS)))
+        return run_writes(loaded=sink.classifications(columns_by_patent(rows, _CODE_COLUMNS, ("replace",))))
 
 
 class CitationStep(_Step):
+    keyed = True  # the cited patents of the current patent's rows
+
     def __init__(self, source: PatentsViewSource):
         super().__init__(source, CITATION, ("patent_id", "citation_sequence", "citation_patent_id",
                                             "citation_date", "citation_category"))
@@ -358,12 +380,8 @@ class CitationStep(_Step):
         self.i_id, self.i_sequence, self.i_cited, self.i_date, self.i_category = (self.at[c] for c in self.columns)
 
     def handle(self, fields: list[str], counts: Counter) -> Row | str:
-        patent_id = fields[self.i_id].strip()
-        cited = fields[self.i_cited].strip()
-        if not patent_id or patent_id in _MISSING:
-            raise Rejected("patent_id", "patent_id is empty")
-        if not cited or cited in _MISSING:
-            raise Rejected("citation_patent_id", "citation_patent_id is empty")
+        patent_id = _patent_id(fields, self.i_id)
+        cited = _patent_id(fields, self.i_cited, "citation_patent_id")
         sequence = _integer(fields[self.i_sequence], "citation_sequence")
         day = _date(fields[self.i_date], "citation_date")
         verdict = self._runs.verdict(patent_id, cited)
@@ -387,13 +405,15 @@ class TitleStep(Step):
     each code is titled once. Also usable with CSV loads (`--cpc-titles`)."""
 
     delimiter = "\t"
+    keyed = True  # the codes titled so far
     columns = ("cpc_subclass", "cpc_subclass_title", "cpc_group", "cpc_group_title", "cpc_class", "cpc_class_title")
     _LEVELS = (("cpc_class", "cpc_class_title"), ("cpc_subclass", "cpc_subclass_title"),
                ("cpc_group", "cpc_group_title"))
 
-    def __init__(self, path: Path, name: str = TITLE):
+    def __init__(self, path: Path, name: str = TITLE, encoding: str = DEFAULT_ENCODING):
         self.path = path
         self.name = name
+        self.encoding = encoding
         self._seen: set[str] = set()
 
     def handle(self, fields: list[str], counts: Counter) -> list[Row] | str:

@@ -6,7 +6,10 @@ need them). A step turns one record into a row for its sink (or a skip reason, o
 turns a batch of rows into the sink's rendered writes, on the reader thread; a writer thread
 runs them in order while the reader goes on. Checkpoints make a run resumable: records a previous
 run handled are skipped, or replayed without writing for steps whose state later steps need
-(the set of patents kept).
+(the set of patents kept) and, up to the resume point, for steps that track which keys they have
+seen. So a resumed run sees every record exactly as a clean run does, and its counters (counted
+by the reader, or by the writer from writes that do not depend on how records fall into
+batches) equal a clean run's.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from typing import Any, Callable, Protocol
 
 from patentcl.loaders.checkpoint import Checkpoint
 from patentcl.loaders.rejects import RejectLog
-from patentcl.loaders.tables import Table, open_table
+from patentcl.loaders.tables import DEFAULT_ENCODING, Table, open_table
 from patentcl.progress import progress_bar
 
 Row = dict[str, Any]
+# Patent properties a source can give. A patent row lists each property its table gives (None
+# where the row has no value: the graph removes it), so a later row replaces the patent whole.
+PATENT_PROPERTIES = ("id", "number", "title", "abstract", "date", "type", "kind", "num_claims", "country", "source")
 # The progress bar moves every 16,384 records.
 _PROGRESS_MASK = (1 << 14) - 1
 # Python's thread switch interval during a load (default 5 ms). The writer thread mostly waits
@@ -69,10 +75,12 @@ class Step(ABC):
     path: Path
     delimiter: str
     columns: tuple[str, ...]  # required columns
+    encoding: str = DEFAULT_ENCODING  # of the input file (--encoding)
     stateful: bool = False  # replay handled records on resume (later steps need the state)
+    keyed: bool = False  # replay the records before the resume point (the step's duplicate tracking needs them)
 
     def open(self) -> Table:
-        table = open_table(self.path, self.delimiter)
+        table = open_table(self.path, self.delimiter, self.encoding)
         table.require(self.columns)
         self.bind(table)
         return table
@@ -89,12 +97,22 @@ class Step(ABC):
     @abstractmethod
     def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
         """A batch's writes, rendered now (reader thread) and run later by the writer thread,
-        which adds the counters they return (at least `loaded`)."""
+        which adds the counters they return (`loaded`, unless `handle` counts it)."""
 
 
 def run_writes(**writes: Write) -> BatchWrite:
     """Runs the writes in order; each counter is what its write reports."""
     return lambda: {name: write.run() for name, write in writes.items()}
+
+
+def run_uncounted(*writes: Write) -> BatchWrite:
+    """Runs the writes in order, adding no counter: for steps whose reader counts the records
+    (what a batch writes depends on the records beside it, which a resume changes)."""
+    def run() -> dict[str, int]:
+        for write in writes:
+            write.run()
+        return {}
+    return run
 
 
 def run_write_of(write: Write, sent: int) -> BatchWrite:
@@ -290,7 +308,7 @@ class Runner:
                         advance(index - shown)
                         shown = index
                     replay = index <= resume_at
-                    if replay and not step.stateful:
+                    if replay and not (step.stateful or step.keyed):
                         continue
                     tally = scratch if replay else counts
                     try:
@@ -331,5 +349,5 @@ def check_inputs(steps: list[Step]) -> None:
         step.open().close()
 
 
-__all__ = ["BatchWrite", "Later", "LoadReport", "Rejected", "Runner", "Step", "StepReport", "check_inputs", "run_write_of",
-           "run_writes", "Write"]
+__all__ = ["BatchWrite", "Later", "LoadReport", "PATENT_PROPERTIES", "Rejected", "Runner", "Step", "StepReport",
+           "check_inputs", "run_uncounted", "run_write_of", "run_writes", "Write"]

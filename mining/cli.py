@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -10,9 +11,8 @@ import click
 from rich.console import Console
 
 from patentcl.cli import settings_of
-from patentcl.errors import PatentclError
 from patentcl.graph import open_store
-from patentcl.mining.miner import NEGATIVE_LEVELS, MineOptions
+from patentcl.mining.miner import NEGATIVE_LEVELS, MineOptions, NothingToMine
 from patentcl.mining.splits import Splits
 from patentcl.mining.strategies import DEFAULT_STRATEGY, STRATEGIES
 
@@ -84,7 +84,8 @@ def mine_command(ctx: click.Context, out: Path, anchors: int | None, reindex: bo
 
     Each anchor's positive and negatives are chosen by the strategy's catalogue query
     (`patentcl queries show cpc_hierarchy`); every triplet is checked against the graph before it
-    is written. The same graph, options and seed give byte-identical files.
+    is written. The same graph, options and seed give byte-identical files. A run that yields no
+    triplet (an empty graph, no anchor with one) says why, writes no file and exits with 1.
     """
     from patentcl.mining.miner import mine
 
@@ -92,9 +93,13 @@ def mine_command(ctx: click.Context, out: Path, anchors: int | None, reindex: bo
     with open_store(settings_of(ctx)) as store:
         try:
             manifest = mine(store, options, out, resume=resume, overwrite=overwrite, rebuild_index=reindex)
+        except NothingToMine as exc:
+            # No files and exit 1: a pipeline must not go on to train on empty triplets.
+            click.echo(f"warning: {exc}", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
-            console.print(f"interrupted: finished batches are saved; run the same command with --resume "
-                          f"to continue", style="yellow")
+            console.print("interrupted: finished batches are saved; run the same command with --resume "
+                          "to continue", style="yellow")
             raise
     if as_json:
         click.echo(json.dumps(manifest))
@@ -131,8 +136,6 @@ def bench_mine_command(ctx: click.Context, target: int, reindex: bool, as_json: 
     settings = settings_of(ctx)
     with open_store(settings) as store:
         figures = bench_mine(store, settings, options, target, rebuild_index=reindex)
-    if figures["triplets"] == 0:
-        raise PatentclError("no triplets were mined: is the graph loaded (`patentcl info`)?")
     if as_json:
         click.echo(json.dumps(figures))
         return

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from patentcl import __version__
 from patentcl.errors import PatentclError
@@ -36,6 +36,11 @@ NEGATIVE_LEVELS = ("subclass", "class")
 _WINDOW_PATENTS_PER_NEGATIVE = 8
 # The other catalogue queries a run reads with (recorded in the manifest next to the strategy's).
 _SUPPORT_QUERIES = ("mining_anchors", "mining_patent_facts", "mining_anchor_links", "mining_cpc_parents")
+
+
+class NothingToMine(PatentclError):
+    """A run that finds no triplet to write (an empty graph, or no anchor yields one): no
+    triplet file is written, and what the output folder held before stays."""
 
 
 @dataclass(frozen=True)
@@ -92,13 +97,20 @@ def _per_split(count: int, fraction: float) -> int:
     return min(10 * count, math.ceil(count / max(fraction, 1e-9)))
 
 
-def _check_ranks(rows: list[dict[str, Any]]) -> None:
-    """Splits and orders rest on stored ranks: refuse to mine if they are not the hashes of the ids."""
-    wrong = [r["id"] for r in rows if r["rank"] != rank_of(r["id"])]
+def _checked_ids(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """The anchors' ids, in order. Splits and orders rest on stored ranks: refuse to mine if they
+    are not the hashes of the ids. Rows are consumed as they stream in: only the ids are kept."""
+    ids: list[str] = []
+    wrong: list[str] = []
+    for row in rows:
+        ids.append(row["id"])
+        if row["rank"] != rank_of(row["id"]):
+            wrong.append(row["id"])
     if wrong:
         raise PatentclError(
             f"{len(wrong):,} patents (e.g. {wrong[0]}) carry a rank that is not the hash of their id, so "
             "their splits would be wrong; rerun with --reindex to rewrite the mining index")
+    return ids
 
 
 def _digest(data: Any) -> str:
@@ -126,18 +138,23 @@ class Miner:
         check_vectors(self.store, self.strategy)
 
         t = time.perf_counter()
-        rows = list(self.store.run("mining_anchors", {"shuffle": self.shuffle,
-                                                      "limit": self.options.anchors or RANK_SPACE}))
-        _check_ranks(rows)
-        anchors = [r["id"] for r in rows]
+        # Streamed: a PatentsView graph has millions of anchors.
+        anchors = _checked_ids(self.store.stream("mining_anchors", {"shuffle": self.shuffle,
+                                                                    "limit": self.options.anchors or RANK_SPACE}))
+        if not anchors:
+            raise NothingToMine(self._no_anchors())
         population = int(next(self.store.run("mining_patent_counts"))["patents"])
         batches = self._batches(anchors)
         timings = {"index_s": index.seconds, "anchors_s": time.perf_counter() - t}
 
         checkpoint = self._checkpoint(self._definition(anchors, index.fingerprint), resume)
         timings |= self._mine_batches(batches, checkpoint, population)
+        if not (totals := self._totals(checkpoint))["triplets"]:
+            self.state.clear()  # a finished run: nothing to resume
+            raise NothingToMine(self._no_triplets(totals))
 
         t = time.perf_counter()
+        self._remove_outputs()  # only now: a run that mines nothing leaves the previous triplets
         files = self.state.assemble({split: [name for name, _ in names] for split, names in batches.items()})
         for entry in files.values():
             entry["sha256"] = hashlib.sha256((self.out / entry["path"]).read_bytes()).hexdigest()
@@ -156,7 +173,6 @@ class Miner:
     def _checkpoint(self, definition: dict[str, Any], resume: bool) -> dict[str, Any]:
         """The checkpoint of an unfinished run with this definition, or a fresh one."""
         if not resume:
-            self._remove_outputs()
             return self.state.start(_digest(definition), definition)
         checkpoint = self.state.load()
         if checkpoint["key"] != _digest(definition):
@@ -220,6 +236,21 @@ class Miner:
             raise PatentclError(
                 f"{self.out} already holds mined triplets or an unfinished run; "
                 "use --resume to continue it or --overwrite to start again")
+
+    def _no_anchors(self) -> str:
+        patents = self.store.describe().labels.get("Patent", 0)
+        if not patents:
+            return ("the graph holds no patents, so there is nothing to mine: load some first "
+                    "(`patentcl load csv FILE` or `patentcl load patentsview DIR`) and check with `patentcl info`")
+        return (f"none of the {patents:,} patents in the graph can anchor a triplet (an anchor needs a title or "
+                "abstract and a CPC code): load patents with their CPC classifications")
+
+    def _no_triplets(self, totals: dict[str, Any]) -> str:
+        rejected = sum(totals["rejected"].values())
+        return (f"none of the {totals['anchors']:,} anchors yielded a triplet ({totals['no_positive']:,} without a "
+                f"positive, {totals['no_negative']:,} without a negative, {rejected:,} triplets rejected by the "
+                f"checks): load more patents (more shared CPC codes), or try --negative-level class, more "
+                f"--anchors or another --strategy than {self.strategy.name}")
 
     def _remove_outputs(self) -> None:
         for name in (MANIFEST, *(f"{split}.parquet" for split in SPLITS)):
@@ -338,6 +369,12 @@ class Miner:
 
 def mine(store: GraphStore, options: MineOptions, out: Path, *, resume: bool = False, overwrite: bool = False,
          rebuild_index: bool = False) -> dict[str, Any]:
-    """Mines triplets into `out` (see `patentcl.mining.triplets` for the files); returns the manifest."""
+    """Mines triplets into `out` (see `patentcl.mining.triplets` for the files); returns the manifest.
+    A run that writes nothing leaves no empty `out` folder behind it."""
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    return Miner(store, options, out).run(resume=resume, overwrite=overwrite, rebuild_index=rebuild_index)
+    try:
+        return Miner(store, options, out).run(resume=resume, overwrite=overwrite, rebuild_index=rebuild_index)
+    finally:
+        if created and not any(out.iterdir()):
+            out.rmdir()

@@ -50,6 +50,11 @@ def strip_strings_and_comments(cypher: str) -> str:
     return _STRINGS_AND_COMMENTS.sub(" ", cypher)
 
 
+def parameters_in(cypher: str) -> frozenset[str]:
+    """The names of the $parameters the Cypher uses (not those inside strings or comments)."""
+    return frozenset(_PARAMETER.findall(strip_strings_and_comments(cypher)))
+
+
 def default_root() -> Path:
     """The catalogue shipped with patentcl (the repository's `cypher/` folder)."""
     return Path(str(files("patentcl.cypher")))
@@ -89,7 +94,7 @@ class Query:
 
     @cached_property
     def used_params(self) -> frozenset[str]:
-        return frozenset(_PARAMETER.findall(strip_strings_and_comments(self.text)))
+        return parameters_in(self.text)
 
     def statements(self) -> list[str]:
         """The file's statements (migrations may hold several, each ending with `;`)."""

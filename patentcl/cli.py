@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Iterable
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from patentcl import __version__
-from patentcl.catalogue import DIALECTS, PORTABLE, Catalogue
+from patentcl.catalogue import DIALECTS, PORTABLE, Catalogue, Query, parameters_in
 from patentcl.config import Settings, environment
 from patentcl.errors import PatentclError
 from patentcl.graph import open_store
@@ -48,38 +49,46 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
-    """`key=value` pairs; a value that parses as JSON is taken as JSON (numbers, lists, maps)."""
+    """`-p` values: `key=value` is always the string value (PatentsView ids are strings);
+    `key:=json` is the JSON value (number, list, boolean, null, map). A key given twice, a bad
+    name or bad JSON is a usage error naming the key."""
     params: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="-p")
+        as_json = key.endswith(":")
+        key = key.removesuffix(":")
+        if not sep or not _PARAM_NAME.fullmatch(key):
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE or KEY:=JSON with KEY a parameter name",
+                                     param_hint="-p")
+        if key in params:
+            raise click.BadParameter(f"{key} is given more than once", param_hint="-p")
+        if not as_json:
+            params[key] = raw
+            continue
         try:
             params[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            params[key] = raw
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"{key}:= takes JSON, and {raw!r} is not ({exc.msg}); "
+                                     f"for a string write {key}=VALUE", param_hint="-p") from None
     return params
 
 
 @click.group()
 @click.version_option(__version__, prog_name="patentcl")
-@click.option("--graph", "graph", envvar="PATENTCL_GRAPH", default=None,
-              help="embedded (default), falkor://host:port or a Neo4j URI (bolt://, neo4j://, neo4j+s://).")
-@click.option("--home", type=click.Path(path_type=Path), envvar="PATENTCL_HOME", default=None,
-              help="Project folder for the embedded graph and outputs (default ./.patentcl).")
+@click.option("--graph", "graph", default=None,
+              help="embedded (default), falkor://host:port or a Neo4j URI (bolt://, neo4j://, neo4j+s://); "
+                   "default PATENTCL_GRAPH.")
+@click.option("--home", type=click.Path(path_type=Path), default=None,
+              help="Project folder for the embedded graph and outputs; default PATENTCL_HOME or ./.patentcl.")
 @click.pass_context
 def main(ctx: click.Context, graph: str | None, home: Path | None) -> None:
     """patentcl: patents in a graph, hard-negative triplets mined in Cypher, tuned embeddings,
     graph-native similarity search."""
-    settings = Settings.from_env()
-    if graph:
-        settings = settings.with_graph(graph)
-    if home:
-        from dataclasses import replace
-
-        settings = replace(settings, home=home)
-    ctx.obj = settings
+    ctx.obj = Settings.from_env(graph=graph, home=home)
 
 
 # -- the servers patentcl runs itself -------------------------------------------------------------
@@ -132,11 +141,14 @@ def graph_start(ctx: click.Context, engine: str) -> None:
 
 @graph.command("stop")
 @engine_option
+@click.option("--force", is_flag=True,
+              help="Stop the embedded server even while other patentcl commands use it (they fail).")
 @click.pass_context
-def graph_stop(ctx: click.Context, engine: str) -> None:
-    """Stop the server (its data is saved first)."""
-    server = _neo4j(ctx) if engine == "neo4j" else _embedded(ctx)
-    click.echo("stopped" if server.stop() else "not running")
+def graph_stop(ctx: click.Context, engine: str, force: bool) -> None:
+    """Stop the server (its data is saved first). The embedded server is not stopped while another
+    patentcl command uses it, unless --force."""
+    stopped = _neo4j(ctx).stop() if engine == "neo4j" else _embedded(ctx).stop(force=force)
+    click.echo("stopped" if stopped else "not running")
 
 
 @graph.command("admin", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -168,12 +180,17 @@ def graph_status(ctx: click.Context, engine: str, as_json: bool) -> None:
         return
     status = _embedded(ctx).status()
     if as_json:
-        click.echo(json.dumps(status.__dict__))
-    elif status.running:
+        from dataclasses import asdict
+
+        click.echo(json.dumps(asdict(status)))
+        return
+    if status.running:
         pinned = "started with `graph start`" if status.pinned else "stops when its last command ends"
         click.echo(f"running: pid {status.pid} at {status.address}, {pinned}; data in {status.data_dir}")
     else:
         click.echo(f"not running; data in {status.data_dir}")
+    for user in status.users:
+        click.echo(f"used by {user}")
 
 
 @main.command()
@@ -228,32 +245,43 @@ def queries_show(name: str, version: int | None, dialect: str) -> None:
 @click.argument("text", required=False)
 @click.option("--query", "name", help="Run a catalogue query by name instead of TEXT.")
 @click.option("--query-version", type=int, default=None, help="Catalogue query version (default: newest).")
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Query parameter; JSON values (numbers, lists, maps) are parsed. Repeatable.")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE|KEY:=JSON",
+              help="Query parameter, repeatable: KEY=VALUE is a string (id=9100001 is the id '9100001'); "
+                   "KEY:=JSON is JSON (n:=5, ids:='[\"US1\",\"US2\"]', flag:=true, x:=null).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per row.")
 @click.option("--read-only", is_flag=True, help="Refuse writes (ad-hoc TEXT only).")
 @click.pass_context
 def cypher(ctx: click.Context, text: str | None, name: str | None, query_version: int | None,
            params: tuple[str, ...], as_json: bool, read_only: bool) -> None:
-    """Run Cypher on the configured graph and print the rows (the embedded engine's Browser)."""
+    """Run Cypher on the configured graph and print the rows (the embedded engine's Browser).
+
+    Every $parameter the query uses must be given with -p; a missing one is named before
+    anything runs."""
     if bool(text) == bool(name):
         raise click.UsageError("give either Cypher TEXT or --query NAME")
     values = parse_params(params)
-    with open_store(settings_of(ctx)) as store:
-        if name:
-            query = store.query(name, query_version)
+    settings = settings_of(ctx)
+    catalogue = Catalogue()
+    query: Query | None = None
+    if name:
+        query = catalogue.get(name, query_version, settings.engine)
+        query.check_params(values)
+    elif missing := sorted(parameters_in(text or "") - set(values)):
+        raise click.UsageError("missing parameter(s) " + ", ".join("$" + p for p in missing)
+                               + ": give each with -p KEY=VALUE (a string) or -p KEY:=JSON")
+    with open_store(settings, catalogue) as store:
+        if query:
             rows = list(store.run(query, values))
-            title = query.ref
         else:
-            rows = store.run_text(text, values, write=not read_only)
-            title = None
-    print_rows(rows, as_json, title)
+            rows = store.run_text(text or "", values, write=not read_only)
+    print_rows(rows, as_json, query.ref if query else None)
 
 
-def run() -> None:
-    """Entry point: PatentclErrors become one clear line and exit code 2."""
+def run(args: list[str] | None = None) -> None:
+    """Entry point (`args`: the command line, default sys.argv): PatentclErrors become one clear
+    line and exit code 2."""
     try:
-        main(standalone_mode=False)
+        main(args, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
         sys.exit(130)
@@ -281,12 +309,12 @@ from patentcl.evaluation.cli import evaluate  # noqa: E402
 from patentcl.loaders.cli import bench_load, export, load  # noqa: E402
 from patentcl.mining.cli import bench_mine_command, mine_command  # noqa: E402
 from patentcl.quickstart import quickstart  # noqa: E402
-from patentcl.search.cli import bench_similar, calibrate_cpc, similar, suggest_cpc  # noqa: E402
+from patentcl.search.cli import bench_serve, bench_similar, calibrate_cpc, serve, similar, suggest_cpc  # noqa: E402
 from patentcl.trainer.cli import bench_commands, embed_command, train_command  # noqa: E402
 from patentcl.trainer.onnx_cli import bench_onnx, export_onnx  # noqa: E402
 
 for _command in (load, export, mine_command, train_command, embed_command, export_onnx, similar, suggest_cpc,
-                 calibrate_cpc, evaluate, quickstart):
+                 calibrate_cpc, serve, evaluate, quickstart):
     main.add_command(_command)
-for _command in (bench_load, bench_mine_command, *bench_commands, bench_similar, bench_onnx, bench_engines):
+for _command in (bench_load, bench_mine_command, *bench_commands, bench_similar, bench_serve, bench_onnx, bench_engines):
     bench.add_command(_command)

@@ -1,4 +1,5 @@
-"""Commands: `patentcl similar`, `patentcl suggest-cpc`, `patentcl calibrate-cpc`, `patentcl bench similar`."""
+"""Commands: `patentcl similar`, `patentcl suggest-cpc`, `patentcl calibrate-cpc`, `patentcl serve`,
+`patentcl bench similar`, `patentcl bench serve`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import click
 from patentcl.cli import console, print_rows, settings_of
 from patentcl.errors import PatentclError
 from patentcl.graph import open_store
-from patentcl.search.similar import Filters, Lookup, similar as similar_lookup
+from patentcl.search.similar import Filters, browser_query, parse_cpc, similar as similar_lookup
 from patentcl.search.votes import LEVELS
 from patentcl.trainer.onnx_cli import backend_options
 
@@ -41,16 +42,13 @@ def _query(store, patent: str | None, text: str | None, model: str | None, backe
     return {"vector": encode_query(query_model(store, model, backend=backend, onnx_file=onnx_file), text)}
 
 
-def _cpc_option(value: str | None) -> tuple[str, ...]:
-    return tuple(p.strip().upper() for p in (value or "").split(",") if p.strip())
-
-
+_model_option = click.option("--model", help="Model folder that made the graph's vectors (text queries; default: "
+                                           "the one the graph recorded).")
 _text_options = [
     click.option("--text", help="Search by this text (an abstract, a claim, a description)."),
     click.option("--file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
                  help="Search by the text in this file ('-': standard input)."),
-    click.option("--model", help="Model folder that made the graph's vectors (text queries; default: the one the "
-                                 "graph recorded)."),
+    _model_option,
 ]
 
 
@@ -78,12 +76,12 @@ def similar(ctx: click.Context, patent: str | None, text: str | None, file: Path
             date_from: str | None, date_to: str | None, exact: bool, as_json: bool, show_query: bool) -> None:
     """The patents most similar to PATENT (an id or number) or to a text, within CPC, citation and
     date limits. Scores are cosine similarities (1 = same direction)."""
-    filters = Filters(_cpc_option(cpc), same_subclass, exclude_cited, date_from, date_to)
+    filters = Filters(parse_cpc(cpc), same_subclass, exclude_cited, date_from, date_to)
     with open_store(settings_of(ctx)) as store:
         query = _query(store, patent, _query_text(text, file), model, backend, onnx_file)
         lookup = similar_lookup(store, k=k, filters=filters, exact=exact, **query)
         if show_query:
-            _show_query(store, lookup, query.get("vector"))
+            click.echo(browser_query(store, lookup, query.get("vector")), err=True)
     if as_json:
         click.echo(json.dumps(lookup.as_dict(), ensure_ascii=False))
         return
@@ -98,14 +96,6 @@ def similar(ctx: click.Context, patent: str | None, text: str | None, file: Path
     console.print(f"found by {how}; query {lookup.query['query']} v{lookup.query['version']}", style="dim")
     if len(lookup.hits) < k:
         console.print(f"only {len(lookup.hits)} patents pass the filters", style="yellow")
-
-
-def _show_query(store, lookup: Lookup, vector) -> None:
-    """The catalogue query the answer came from, with its parameters in the engine's own syntax."""
-    params = {**lookup.params, "vector": None if vector is None else [float(x) for x in vector]}
-    query = store.catalogue.get(lookup.query["query"], lookup.query["version"], store.engine)
-    params = {name: params[name] for name in query.params}
-    click.echo(f"// {query.group}/{query.path.name}\n{store.params_by_hand(params)}\n{query.text.rstrip()}\n", err=True)
 
 
 @click.command("suggest-cpc")
@@ -177,9 +167,69 @@ def bench_similar(ctx: click.Context, queries: int, k: int, model: str | None, c
     from patentcl.search.bench import run_benchmark
 
     with open_store(settings_of(ctx)) as store:
-        report = run_benchmark(store, queries=queries, k=k, model=model, cpc=_cpc_option(cpc), seed=seed,
+        report = run_benchmark(store, queries=queries, k=k, model=model, cpc=parse_cpc(cpc), seed=seed,
                                recall_queries=recall_queries)
     print_rows(report["rows"], False, report["title"])
     if out:
         out.write_text(json.dumps(report, indent=2), encoding="utf-8")
         click.echo(f"figures written to {out}")
+
+
+_token_option = click.option(
+    "--token", envvar="PATENTCL_TOKEN", show_envvar=True,
+    help="Secret every request must carry (Authorization: Bearer TOKEN, or as the password the browser asks "
+         "for); required to bind a non-loopback address.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; anything but loopback needs --token.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@_model_option
+@_token_option
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, model: str | None, token: str | None) -> None:
+    """The web page and JSON API (OpenAPI at /docs): search, patent view, CPC suggestions."""
+    import uvicorn
+
+    from patentcl.search.web.app import create_app, open_backend
+    from patentcl.search.web.serving import is_loopback
+
+    if not is_loopback(host) and not token:
+        raise click.UsageError(f"--host {host} is not a loopback address: give --token (or PATENTCL_TOKEN) "
+                               "so that only those who hold it can use the server")
+    settings = settings_of(ctx)
+    with open_backend(settings, model) as backend:
+        if backend.encoder_problem:
+            console.print(f"text search is off: {backend.encoder_problem}", style="yellow")
+        console.print(f"patentcl serve: http://{host}:{port}/ (API docs at /docs); Ctrl-C stops it", style="dim")
+        uvicorn.run(create_app(settings, token=token, backend=backend), host=host, port=port, log_level="warning")
+
+
+@click.command("serve")
+@click.option("--requests", "requests", type=click.IntRange(10, 100000), default=200, show_default=True,
+              help="Timed requests per kind and client count (after a warm-up).")
+@click.option("--clients", default="1,8,32", show_default=True, help="Concurrent client counts, comma-separated.")
+@click.option("-k", "--k", "k", type=click.IntRange(1, 100), default=10, show_default=True)
+@_model_option
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_context
+def bench_serve(ctx: click.Context, requests: int, clients: str, k: int, model: str | None, seed: int,
+                as_json: bool) -> None:
+    """/api/similar latency p50/p95 over HTTP on loopback, by id and by text, at several
+    concurrent client counts (the server runs in its own process)."""
+    from patentcl.search.web.serving import run_serve_benchmark
+
+    try:
+        counts = sorted({int(c) for c in clients.split(",") if c.strip()})
+    except ValueError:
+        raise click.BadParameter(f"{clients!r} is not a comma-separated list of numbers",
+                                 param_hint="--clients") from None
+    if not counts or not all(1 <= c <= 256 for c in counts):
+        raise click.BadParameter("client counts are between 1 and 256", param_hint="--clients")
+    report = run_serve_benchmark(settings_of(ctx), requests=requests, clients=counts, k=k, model=model, seed=seed)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    print_rows(report["rows"], False, report["title"])

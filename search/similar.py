@@ -47,6 +47,11 @@ _READY = ("ONLINE",)  # vector_index_info's status on both engines
 _CPC_PREFIX = re.compile(r"^[A-HY](\d{0,2}|\d{2}[A-Z](\d{1,4}(/\d*)?)?)$")
 
 
+def parse_cpc(value: str | None) -> tuple[str, ...]:
+    """`G06N, g06f16/` as given on a command line or in a URL -> ('G06N', 'G06F16/')."""
+    return tuple(p.strip().upper() for p in (value or "").split(",") if p.strip())
+
+
 class SearchError(PatentclError):
     """A lookup cannot run: unknown patent, no vector, bad filter."""
 
@@ -183,6 +188,15 @@ def similar(store: GraphStore, *, patent: str | None = None, vector: np.ndarray 
             break
         fetch = following
     return _exact(store, params, shown, anchor, rounds=rounds, fetched=fetch)
+
+
+def browser_query(store: GraphStore, lookup: Lookup, vector: np.ndarray | Sequence[float] | None) -> str:
+    """The catalogue query `lookup` came from, headed by its parameters in the engine's own syntax:
+    pasted into Neo4j Browser (or FalkorDB's) it gives the same rows."""
+    params = {**lookup.params, "vector": None if vector is None else [float(x) for x in vector]}
+    query = store.catalogue.get(lookup.query["query"], lookup.query["version"], store.engine)
+    params = {name: params[name] for name in query.params}
+    return f"// {query.group}/{query.path.name}\n{store.params_by_hand(params)}\n{query.text.rstrip()}\n"
 
 
 def _index_rows(store: GraphStore, query: Query, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,9 +8,12 @@ import importlib.util
 import itertools
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
@@ -66,6 +69,21 @@ def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
+def kill_when(process: subprocess.Popen, ready: Callable[[], bool], timeout: float = 300.0) -> None:
+    """SIGKILLs `process` as soon as `ready()` (a condition on its progress: a checkpoint, the
+    graph), never by the clock; fails if the process ends first or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready():
+            assert process.poll() is None, f"the run ended before it could be killed: {process.communicate()}"
+            assert time.monotonic() < deadline, f"not ready to be killed after {timeout} s"
+            time.sleep(0.002)
+    finally:
+        process.kill()
+        process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+
 def patentcl_executable() -> str:
     """The installed `patentcl` console script: beside this interpreter (a venv that is not
     activated, as `make test` runs it), else on PATH."""
@@ -94,3 +112,22 @@ def broken_rows(folder: Path) -> set[tuple[str, int]]:
 def dump_graph(store: GraphStore) -> dict[str, list]:
     """Every patent, CPC node and relationship with its properties (the dump_* catalogue queries)."""
     return {name: list(store.run(name)) for name in ("dump_patents", "dump_cpc", "dump_relationships")}
+
+
+def load_sample_with_vectors(settings: Settings, model_path: str, tables: Path, *, patents: int = 100,
+                             seed: int = 11) -> None:
+    """A real sample graph for the search tests: a PatentsView-format fixture of `patents` patents
+    (written to `tables`) loaded by the loader and embedded by `patentcl embed`'s code."""
+    import subprocess
+
+    from patentcl.loaders.filters import LoadFilter
+    from patentcl.loaders.load import run_load
+    from patentcl.loaders.patentsview import Options, PatentsViewSource
+    from patentcl.trainer.embed import embed_patents
+    from patentcl.trainer.encode import open_model
+
+    subprocess.run([sys.executable, str(PATENTSVIEW_FIXTURES), "--out", str(tables), "--patents", str(patents),
+                    "--seed", str(seed)], check=True, capture_output=True)
+    with open_store(settings) as store:
+        run_load(store, settings, PatentsViewSource(tables, LoadFilter(types=None), Options()))
+        embed_patents(store, open_model(model_path), progress=False)

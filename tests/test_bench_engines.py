@@ -35,3 +35,4 @@ def test_both_engines_side_by_side_in_one_run(minilm_path: str, tmp_path: Path) 
             assert figures[rate] > 0, rate
         assert figures["index_build_s"] > 0 and 0 < figures["id p50_ms"] <= figures["id p95_ms"]
         assert figures["id recall@10"] >= 0.9 and figures["text+cpc recall@10"] >= 0.9
+        assert figures["first_load_s"] > 0 and figures["first_mining_triplets_per_s"] > 0  # the warm-ups ran

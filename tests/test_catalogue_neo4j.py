@@ -33,6 +33,7 @@ _ROW = {"id": "US11532378B2", "number": "11532378", "title": "A title", "abstrac
 # One typed sample value per parameter name used anywhere in the catalogue. EXPLAIN does not run
 # the query, but Neo4j plans with the parameters' types: give realistic ones.
 SAMPLES: dict[str, Any] = {
+    "after": "",
     "all": False,
     "anchors": ["US11532378B2", "US10000000B1"],
     "applied_at": "2025-01-01T00:00:00+00:00",

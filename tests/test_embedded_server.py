@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import patentcl_executable
 from patentcl.config import Settings
 from patentcl.graph import open_store
-from patentcl.graph.embedded import EmbeddedServer
+from patentcl.graph.embedded import WATCH_INTERVAL_S, EmbeddedServer
 
 
 def _count_patents(settings: Settings) -> int:
@@ -48,7 +49,7 @@ def test_start_status_stop(tmp_path: Path) -> None:
 
 def test_secrets_are_private_and_listener_is_local(tmp_path: Path) -> None:
     server = EmbeddedServer(tmp_path / "graph")
-    server.start()
+    server.start(pinned=True)
     try:
         for name in ("password", "redis.conf"):
             mode = stat.S_IMODE((tmp_path / "graph" / name).stat().st_mode)
@@ -93,32 +94,76 @@ def test_data_survives_kill_9_of_patentcl_and_of_the_server(tmp_path: Path) -> N
             time.sleep(60)
     """)
     assert child.stdout.readline().strip() == "written"
+    server = EmbeddedServer(settings.graph_dir)
+    assert [user.pid for user in server.status().users] == [child.pid]
     child.send_signal(signal.SIGKILL)
     child.wait()
 
-    server = EmbeddedServer(settings.graph_dir)
-    orphan = server.status()
-    assert orphan.running, "the server must outlive a crash of the patentcl process"
-    assert orphan.users == []  # the dead process's lease is recognised as gone
-    assert _count_patents(settings) == 500  # adopted, and stopped again after that command
+    _wait_until_stopped(server)  # by its watchdog: the dead process's lease is recognised as gone
+    assert server.status().users == []
+    assert _count_patents(settings) == 500  # the data survived
     assert not server.status().running
 
-    server.start()
+    server.start(pinned=True)
     time.sleep(1.5)  # appendfsync everysec
     pid = server.status().pid
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)  # our child: reap it, as the crashed server is gone
-    assert _count_patents(settings) == 500  # stale pid file recovered, data replayed from the AOF
+    try:
+        assert _count_patents(settings) == 500  # stale pid file recovered, data replayed from the AOF
+    finally:
+        server.stop()
+
+
+def _wait_until_stopped(server: EmbeddedServer) -> None:
+    """Waits for the watchdog to stop the server (the deadline only ends a test that would hang)."""
+    deadline = time.monotonic() + 120
+    while server.status().running:
+        assert time.monotonic() < deadline, "the server of a killed patentcl process still runs"
+        time.sleep(0.2)
+
+
+def test_a_pinned_server_outlives_a_killed_command_and_a_used_one_is_not_stopped(tmp_path: Path) -> None:
+    """The watchdog stops only a server that is neither pinned nor used by a live process."""
+    settings = Settings(home=tmp_path)
+    server = EmbeddedServer(settings.graph_dir)
+    holder = _helper(f"""
+        import time
+        from pathlib import Path
+        from patentcl.config import Settings
+        from patentcl.graph import open_store
+        with open_store(Settings(home=Path({str(tmp_path)!r}))) as store:
+            print("holding", flush=True)
+            time.sleep(600)
+    """)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        pid = server.status().pid
+        _add_patent(settings, "US1")  # a second command came and went: the first still uses it
+        time.sleep(3 * WATCH_INTERVAL_S)  # several watchdog rounds (no duration is asserted)
+        assert server.status().pid == pid
+
+        server.start(pinned=True)  # `graph start`: stays up even when its users are gone
+        holder.kill()
+        holder.wait()
+        time.sleep(3 * WATCH_INTERVAL_S)
+        status = server.status()
+        assert status.pid == pid and status.users == []
+    finally:
+        holder.kill()
+        holder.wait()
+        server.stop()
+    assert not server.status().running
 
 
 def test_stale_pid_file_is_recovered(tmp_path: Path) -> None:
     server = EmbeddedServer(tmp_path / "graph")
-    server.start()
+    server.start(pinned=True)
     server.stop()
     gone = subprocess.Popen(["true"])
     gone.wait()
     (tmp_path / "graph" / "server.json").write_text(json.dumps({"pid": gone.pid, "unix_socket": "x"}))
-    server.start()
+    server.start(pinned=True)
     try:
         status = server.status()
         assert status.running and status.pid != gone.pid
@@ -190,3 +235,56 @@ def test_stop_compacts_the_append_only_file(tmp_path: Path) -> None:
     replayed = sum(p.stat().st_size for p in aof.glob("*.incr.aof"))
     assert replayed < 1024, f"{replayed} bytes of writes would be replayed at the next start"
     assert _count_patents(settings) == 3000
+
+
+def _patentcl(home: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "PATENTCL_HOME": str(home), "COLUMNS": "200"}
+    env.pop("PATENTCL_GRAPH", None)
+    return subprocess.Popen([patentcl_executable(), *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)  # type: ignore[call-overload]
+
+
+def _write_csv(path: Path, patents: int) -> None:
+    with open(path, "w") as f:
+        f.write("publication_number,title,abstract,cpc_codes\n")
+        f.writelines(f'US{i}B2,title {i},abstract {i},"[""G06N3/08""]"\n' for i in range(1, patents + 1))
+
+
+def test_graph_stop_refuses_while_a_load_runs_and_force_stops_it_for_resume(tmp_path: Path) -> None:
+    home, data = tmp_path / "home", tmp_path / "patents.csv"
+    _write_csv(data, 300_000)  # long enough to be still loading when it is stopped
+    load = _patentcl(home, "load", "csv", str(data), "--batch-size", "500")
+    server = EmbeddedServer(home / "graph")
+    try:
+        deadline = time.monotonic() + 300  # only ends a test that would hang
+        while not (list((home / "checkpoints").glob("*.json")) if (home / "checkpoints").exists() else []):
+            assert load.poll() is None and time.monotonic() < deadline, load.communicate()
+            time.sleep(0.05)
+        status = _patentcl(home, "graph", "status")
+        out, _ = status.communicate()
+        assert f"used by pid {load.pid} (" in out and "load csv" in out
+
+        refused = _patentcl(home, "graph", "stop")
+        out, err = refused.communicate()
+        assert refused.returncode == 2, out + err
+        assert f"pid {load.pid} (" in err and f"load csv {data}" in err and "--force" in err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert load.poll() is None, "the refused stop left the load running"
+
+        forced = _patentcl(home, "graph", "stop", "--force")
+        assert forced.communicate()[0].strip() == "stopped"
+        _, err = load.communicate()
+        assert load.returncode == 2, "the load was stopped before it finished"
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("error: lost the connection to FalkorDB") and "--resume" in last, err
+        assert "Traceback" not in err
+    finally:
+        load.kill()
+        load.wait()
+    resumed = _patentcl(home, "load", "csv", str(data), "--batch-size", "500", "--resume", "--json")
+    out, err = resumed.communicate()
+    assert resumed.returncode == 0, err
+    assert json.loads(out.splitlines()[-1])["resumed"] is True
+    settings = Settings(home=home)
+    assert _count_patents(settings) == 300_000
+    assert not server.status().running  # the resumed load's server stopped with it

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,6 @@ from click.testing import CliRunner
 
 from helpers import Graphs, SAMPLE_CSV
 from patentcl.cli import main
-from patentcl.config import Settings
 from patentcl.evaluation.embeddings import EmbeddingCache, cache_name, encode, text_key
 from patentcl.evaluation.report import EvaluationPlan, evaluate
 from patentcl.evaluation.retrieval import GraphPatents, ranking_metrics, relevant_by_codes

@@ -72,18 +72,24 @@ def test_patentsview_export_equals_the_loaded_graph(store: GraphStore, settings:
     assert not (tmp_path / "out" / "patents-staging.sqlite").exists()
 
 
-def test_csv_export_merges_duplicates_like_the_load(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+def test_csv_export_replaces_repeated_patents_like_the_load(store: GraphStore, settings: Settings,
+                                                            tmp_path: Path) -> None:
     lines = SAMPLE_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
-    head = tmp_path / "head.csv"
-    head.write_text("".join(lines[:400]), encoding="utf-8")  # the sample has no newlines inside fields
-    first = next(csv.reader([lines[1]]))
+    first, second = next(csv.reader([lines[1]])), next(csv.reader([lines[2]]))
+    head = tmp_path / "head.csv"  # the sample has no newlines inside fields; a repeat inside the file
+    head.write_text("".join(lines[:400]) + f"{second[0]},Revised,,\"['H04L9/32']\"\n", encoding="utf-8")
     dup = tmp_path / "dup.csv"
     dup.write_text("publication_number,title,abstract,cpc_codes\n"
-                   f"{first[0]},Second title,,\"['G06N3/084', 'H04L9/32']\"\n", encoding="utf-8")
+                   f"{first[0]},Second title,,\"['G06N3/084', 'H04L9/32']\"\n" + "".join(lines[300:320]), encoding="utf-8")
     files = [head, dup]
-    run_load(store, settings, CsvSource(files, LoadFilter(types=None)))
-    export_admin_import(tmp_path / "out", CsvSource(files, LoadFilter(types=None)))
-    assert export_rows(tmp_path / "out") == graph_rows(store)
+    run_load(store, settings, CsvSource(files, LoadFilter(types=None)), batch_size=7)
+    export_admin_import(tmp_path / "out", CsvSource(files, LoadFilter(types=None)), batch_size=7)
+    exported = export_rows(tmp_path / "out")
+    assert exported == graph_rows(store)
+    patents = {row["id"]: row["props"] for row in exported["dump_patents"]}
+    assert patents[first[0]]["title"] == "Second title" and "abstract" not in patents[first[0]]
+    assert patents[second[0]]["title"] == "Revised" and patents[lines[300].split(",")[0]]["source"] == "csv:dup.csv"
+    assert {r["target"] for r in exported["dump_relationships"] if r["source"] == second[0]} == {"H04L9/32"}
 
 
 def test_command_writes_files_and_the_import_command(tmp_path: Path, pv_broken: Path) -> None:

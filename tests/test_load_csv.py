@@ -37,16 +37,19 @@ def _compact(code: str) -> str:
 
 
 def expected(files: list[Path]) -> tuple[dict[str, int], dict[str, int]]:
-    """Counts from a plain reading: distinct ids, distinct (id, code) pairs, the CPC closure."""
-    ids, pairs = set(), set()
+    """Counts from a plain reading: distinct ids, the codes of each id's last row (a later row
+    replaces the patent whole), the CPC closure of every row's codes."""
+    last: dict[str, set[str]] = {}
+    every: set[str] = set()
     for path in files:
         with open(path, newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
-                ids.add(row["publication_number"])
-                codes = ast.literal_eval(row["cpc_codes"]) if row["cpc_codes"] else []
-                pairs.update((row["publication_number"], _compact(c)) for c in codes)
+                codes = {_compact(c) for c in (ast.literal_eval(row["cpc_codes"]) if row["cpc_codes"] else [])}
+                last[row["publication_number"]] = codes
+                every |= codes
+    ids, pairs = set(last), {(patent, code) for patent, codes in last.items() for code in codes}
     cpc = set()
-    for _, code in pairs:
+    for code in every:
         group, _, sub = code.partition("/")
         cpc.update([code[0], code[:3], code[:4], f"{group}/00"] + ([code] if sub != "00" else []))
     return ({"Patent": len(ids), "CPC": len(cpc)},
@@ -74,7 +77,7 @@ def test_quickstart_sample_loads_completely(store: GraphStore, settings: Setting
     assert {p["type"] for p in props.values()} <= {"utility", "application", "design", "reissue", "plant"}
 
 
-def test_same_patent_in_two_files_is_one_node_with_the_union_of_codes(
+def test_a_later_row_of_a_patent_in_another_file_replaces_it_whole(
         store: GraphStore, settings: Settings, tmp_path: Path) -> None:
     a = write_csv(tmp_path / "a.csv", [["US11532378B2", "First title", "An abstract.", "['G06N3/084', 'G06F16/2255']"],
                                        ["CN110543639B", "Other", "", "['G06F40/30']"]])
@@ -82,15 +85,14 @@ def test_same_patent_in_two_files_is_one_node_with_the_union_of_codes(
     report = load(store, settings, [a, b])
     props = {row["id"]: row["props"] for row in store.run("dump_patents")}
     assert set(props) == {"US11532378B2", "CN110543639B"}
-    assert props["US11532378B2"]["title"] == "Second title"  # a later value replaces an earlier one
-    assert props["US11532378B2"]["abstract"] == "An abstract."  # a missing value keeps it
+    assert props["US11532378B2"]["title"] == "Second title" and props["US11532378B2"]["source"] == "csv:b.csv"
+    assert "abstract" not in props["US11532378B2"]  # the later row has none: never a mix of two rows
     assert props["CN110543639B"]["country"] == "CN" and "abstract" not in props["CN110543639B"]
     edges = {(r["source"], r["target"]): r["props"] for r in store.run("dump_relationships")
              if r["type"] == "CLASSIFIED_AS"}
-    assert {k for k in edges if k[0] == "US11532378B2"} == {
-        ("US11532378B2", "G06N3/084"), ("US11532378B2", "G06F16/2255"), ("US11532378B2", "H04L9/32")}
-    assert edges[("US11532378B2", "H04L9/32")]["sequence"] == 2
-    assert sum(s.counts.get("duplicate", 0) for s in report.steps) == 1
+    assert {k: v["sequence"] for k, v in edges.items() if k[0] == "US11532378B2"} == {
+        ("US11532378B2", "G06N3/084"): 0, ("US11532378B2", "H04L9/32"): 1}
+    assert [report.total("loaded"), report.total("replaced"), report.total("duplicate")] == [2, 1, 0]
 
 
 def test_same_patent_twice_in_one_batch_and_a_reload(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
@@ -101,13 +103,14 @@ def test_same_patent_twice_in_one_batch_and_a_reload(store: GraphStore, settings
                                        ["US1B2", "Again", "", "['G06F16/2255', 'H04L9/32']"],
                                        ["US3B2", "Three", "Abstract three.", "['G06N3/084']"]])
     for batch_size in (10, 1):
-        load(store, settings, [a], batch_size=batch_size)
+        report = load(store, settings, [a], batch_size=batch_size)
         assert counts(store) == expected([a])
         props = {row["id"]: row["props"] for row in store.run("dump_patents")}
-        assert props["US1B2"]["title"] == "Again" and props["US1B2"]["abstract"] == "Abstract one."
+        assert props["US1B2"]["title"] == "Again" and "abstract" not in props["US1B2"]
+        assert [report.total("loaded"), report.total("replaced")] == [3, 1]  # a reload counts alike
     edges = {(r["source"], r["target"]): r["props"] for r in store.run("dump_relationships") if r["type"] == "CLASSIFIED_AS"}
-    assert edges[("US1B2", "G06F16/2255")]["sequence"] == 1  # the first row's code order wins
-    assert edges[("US1B2", "H04L9/32")]["sequence"] == 2  # a new code of a repeat follows the earlier ones
+    # the later row's codes, in its order: the first row's G06N3/084 is gone
+    assert {k[1]: v["sequence"] for k, v in edges.items() if k[0] == "US1B2"} == {"G06F16/2255": 0, "H04L9/32": 1}
 
 
 def test_a_load_into_a_graph_holding_some_of_its_patents(store: GraphStore, settings: Settings, tmp_path: Path) -> None:
@@ -123,7 +126,7 @@ def test_a_load_into_a_graph_holding_some_of_its_patents(store: GraphStore, sett
     report = load(store, settings, [b], batch_size=2)
     assert counts(store) == expected([a, b])
     props = {row["id"]: row["props"] for row in store.run("dump_patents")}
-    assert props["US1B2"]["title"] == "One again" and props["US1B2"]["abstract"] == "First abstract."
+    assert props["US1B2"]["title"] == "One again" and "abstract" not in props["US1B2"]  # a later load replaces too
     rows = {name: int(stat[0]) for name, stat in report.write_stats.items()}
     # batch 1 fails its CREATE and asks (1 exists), batch 2 asks (none), batch 3 CREATEs whole,
     # batch 4 fails its CREATE and asks (1 exists)

@@ -1,8 +1,10 @@
 """Loader parsing without a graph: CPC symbols, code lists, publication numbers, id sets,
-filters and the deterministic sample, and reading tables (plain, zipped, broken)."""
+filters and the deterministic sample, and reading tables (plain, zipped, gzipped, broken,
+in another encoding, not text at all)."""
 
 from __future__ import annotations
 
+import gzip
 import zipfile
 from pathlib import Path
 
@@ -11,7 +13,9 @@ import pytest
 from patentcl.loaders.cpc import CpcError, normalise_prefix, parse_cpc
 from patentcl.loaders.csv_export import parse_code_list, split_publication_number
 from patentcl.loaders.filters import BadValue, LoadFilter, Sampler, parse_date
+from patentcl.loaders.ids import check_id
 from patentcl.loaders.idset import IdSet
+from patentcl.loaders.runner import Rejected
 from patentcl.loaders.tables import InputError, open_table
 
 
@@ -173,3 +177,109 @@ def test_a_damaged_zip_is_a_clear_error_naming_the_line(tmp_path: Path) -> None:
         with pytest.raises(InputError, match=r"g_patent.tsv is damaged after line \d+.*--resume"):
             for _ in table.records():
                 pass
+
+
+def _records(path: Path, encoding: str = "utf-8") -> list[tuple[int, list[str] | None, str | None]]:
+    with open_table(path, ",", encoding) as table:
+        return [tuple(record) for record in table.records()]
+
+
+def test_bytes_not_valid_in_the_encoding_reject_their_record_with_line_and_byte_offset(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    data = "id,title\n1,plain\n2,Caf\xe9 cr\xe8me\n3,\"two\nlines \xfc\"\n4,after\n".encode("latin-1")
+    path.write_bytes(data)
+    strict = _records(path)
+    assert [(line, fields) for line, fields, _ in strict] == [
+        (2, ["1", "plain"]), (3, None), (4, None), (6, ["4", "after"])]  # reading goes on after each
+    e_acute, u_umlaut = data.index(0xE9), data.index(0xFC)
+    assert strict[1][2].startswith(f"byte 0xE9 is not valid utf-8 at byte offset {e_acute} ")
+    assert "--encoding" in strict[1][2]
+    # the bad byte of a record spanning lines: its offset, and the line it is on
+    assert f"byte 0xFC is not valid utf-8 at byte offset {u_umlaut} (line 5)" in strict[2][2]
+    assert [fields for _, fields, _ in _records(path, "latin-1")] == [
+        ["1", "plain"], ["2", "Café crème"], ["3", "two\nlines ü"], ["4", "after"]]
+    header = tmp_path / "header.csv"
+    header.write_bytes("id,titr\xe9\n1,a\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"header.csv is not a text table in utf-8: its header, at byte offset 7: "
+                                         r"byte 0xE9 is not valid utf-8 \(for a latin-1 or cp1252 file"):
+        open_table(header, ",")
+
+
+def test_cp1252_reads_smart_quotes_and_rejects_its_undefined_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "cp1252.csv"
+    data = b"id,title\n1,\x93Smart\x94 \x96 quotes\x85\n2,undefined \x81 byte\n"
+    path.write_bytes(data)
+    records = _records(path, "cp1252")
+    assert records[0] == (2, ["1", "\u201cSmart\u201d \u2013 quotes\u2026"], None)
+    assert records[1] == (3, None, f"byte 0x81 is not valid cp1252 at byte offset {data.index(0x81)}")
+    assert all(fields is None for _, fields, _ in _records(path))  # not UTF-8 either
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_a_utf8_byte_order_mark_is_dropped(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfpublication_number,title\nUS1B2,\xc3\xa9t\xc3\xa9\n")
+    with open_table(path, ",", encoding) as table:
+        assert table.header == ["publication_number", "title"]
+        assert [r.fields for r in table.records()] == [["US1B2", "été"]]
+    with pytest.raises(InputError, match="byte-order mark: it is UTF-8, not latin-1"):
+        open_table(path, ",", "latin-1")
+
+
+def test_gzipped_tables_read_like_plain_ones(tmp_path: Path) -> None:
+    for name, delimiter, text in (("p.csv", ",", 'id,title\n1,"a, b"\n2,c\n'),
+                                  ("g_patent.tsv", "\t", '"patent_id"\t"num_claims"\n"11532378"\t12\n')):
+        plain = _write(tmp_path / name, text)
+        (tmp_path / f"{name}.gz").write_bytes(gzip.compress(text.encode()))
+        with open_table(plain, delimiter) as a, open_table(tmp_path / f"{name}.gz", delimiter) as b:
+            assert a.header == b.header and b.display == str(tmp_path / f"{name}.gz")
+            records = list(b.records())
+            assert records == list(a.records()) and len(records) == 2 - (delimiter == "\t")
+
+
+@pytest.mark.parametrize("name, data, what", [
+    ("picture.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "a PNG image"),
+    ("export.csv", gzip.compress(b"id,title\n1,a\n"), "gzip-compressed data (name it .csv.gz or .tsv.gz)"),
+    ("g_patent.tsv", b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "a zip archive (name it .zip)"),
+    ("noise.csv", bytes(range(256)) * 300, None),
+    ("control.csv", b"id\x01,ti\x02tle\n1,2\n", None),
+])
+def test_a_file_that_is_not_text_is_one_clear_error_line(tmp_path: Path, name: str, data: bytes, what: str | None) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(InputError) as caught:
+        open_table(path, ",")
+    message = str(caught.value)
+    assert message.startswith(f"{path} is not a text table") and message.isprintable()
+    if what:
+        assert message.endswith(f"it holds {what}")
+    (tmp_path / "wrong.csv.gz").write_bytes(b"id,title\n1,a\n")  # named .gz, not gzipped
+    with pytest.raises(InputError, match=r"wrong.csv.gz: cannot be read: Not a gzipped file") as caught:
+        open_table(tmp_path / "wrong.csv.gz", ",")
+    assert str(caught.value).isprintable()
+
+
+def test_a_nul_byte_rejects_its_record_naming_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "nul.csv"
+    data = b"id,title,abstract\n1,a,fine\n2,b,bro\x00ken\n3,c,fine\n"
+    path.write_bytes(data)
+    assert _records(path) == [(2, ["1", "a", "fine"], None),
+                              (3, None, f"NUL byte in abstract at byte offset {data.index(0)}"),
+                              (4, ["3", "c", "fine"], None)]
+
+
+@pytest.mark.parametrize("patent_id", ["11532378", "D912345", "USRE49000E", "US-11532378-B2", "CN110543639B"])
+def test_ids_of_every_shape_pass_the_id_check(patent_id: str) -> None:
+    assert check_id(patent_id, "patent_id") == patent_id
+
+
+@pytest.mark.parametrize("patent_id, char", [('US1"2B2', '"'), ("US1'2B2", "'"), ("1153\\2378", "\\"),
+                                             ("US 1B2", " "), ("US1\x00B2", "\x00"), ("11\u200b53", "\u200b")])
+def test_ids_with_characters_an_id_cannot_hold_are_rejected(patent_id: str, char: str) -> None:
+    with pytest.raises(Rejected) as caught:
+        check_id(patent_id, "publication_number")
+    assert caught.value.field == "publication_number"
+    assert caught.value.reason == f"publication_number {patent_id!r} holds {char!r}, which a patent id cannot hold"
+    assert caught.value.reason.isprintable()
+    with pytest.raises(Rejected, match="^publication_number is empty$"):
+        check_id("", "publication_number")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import csv
 import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any

@@ -8,7 +8,6 @@ Tolerances (measured on 8 sample abstracts, 128 tokens, this repo's 2-core AVX2 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -5,7 +5,6 @@ Every answer is checked against an exact nearest-neighbour computation in numpy.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -234,7 +233,7 @@ def test_cli_answer_equals_the_catalogue_query_run_by_hand(graph: Graph) -> None
     assert len(answer["hits"]) == 4
     query = answer["query"]["query"]  # the catalogue query the CLI's answer came from
     assert query == ("similar_patents" if answer["method"] == "index" else "similar_patents_exact_cpc")
-    params = [f"{name}={json.dumps(value)}" for name, value in answer["params"].items()] + ["vector=null"]
+    params = [f"{name}:={json.dumps(value)}" for name, value in answer["params"].items()] + ["vector:=null"]
     by_hand = [json.loads(line) for line in run_cli(
         graph, "cypher", "--query", query, *sum((["-p", p] for p in params), []), "--json").splitlines()]
     assert [r["id"] for r in by_hand] == [h["id"] for h in answer["hits"]]

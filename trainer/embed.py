@@ -1,9 +1,10 @@
 """`patentcl embed`: encode patents, write their vectors to the graph, build the vector index.
 
-Only patents without a vector from this model are encoded (`patent_ids_needing_vectors`), and
-each write stores the vector and the model id together, so an interrupted run loses at most the
-batch in flight and a rerun writes nothing twice. Encoding (GPU or CPU) and graph writes overlap:
-a writer thread stores batch n while batch n+1 is encoded.
+Only patents without a vector from this model are encoded (`patent_ids_needing_vectors_page`,
+read a page of ids at a time in id order, so memory stays flat however many patents there are),
+and each write stores the vector and the model id together, so an interrupted run (even by
+SIGKILL) loses at most the batches in flight and a rerun writes nothing twice. Encoding (GPU or
+CPU) and graph writes overlap: a writer thread stores batch n while batch n+1 is encoded.
 
 One model's vectors at a time: if the graph holds vectors of another model, or a vector index of
 another dimension, nothing is written unless `reembed` is set; then the index is dropped first (no
@@ -18,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import islice
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from patentcl.errors import PatentclError
 from patentcl.graph import GraphStore
@@ -27,6 +28,7 @@ from patentcl.trainer.encode import EmbeddingModel
 from patentcl.trainer.vector_index import IndexSettings, build_index, drop_index, index_info
 
 _QUEUED_BATCHES = 2  # encoded batches waiting for the writer: enough to hide a slow write
+_IDS_PER_READ = 10_000  # patent ids per page read: bounded memory, few round trips
 
 
 class ModelMismatchError(PatentclError):
@@ -63,15 +65,15 @@ def embed_patents(store: GraphStore, model: EmbeddingModel, *, index: IndexSetti
         raise PatentclError("--batch-size and --encode-batch-size must be at least 1")
     started = time.perf_counter()
     _check_one_model(store, model, reembed)
-    all_ids = [row["id"] for row in store.run("patent_ids_needing_vectors", {"model": model.id})]
-    ids = all_ids[:limit] if limit is not None else all_ids
+    needing = int(next(store.run("count_patents_needing_vectors", {"model": model.id}))["patents"])
+    wanted = needing if limit is None else min(limit, needing)
     writer = _Writer(store, model.id)
     encode_seconds = 0.0
-    with progress_bar(f"embedding with {model.id}" if progress else None, total=len(ids)) as advance:
+    with progress_bar(f"embedding with {model.id}" if progress else None, total=wanted) as advance:
         writer.on_written = advance
         writer.start()
         try:
-            for batch in _chunks(ids, batch_size):
+            for batch in _chunks(islice(_ids_needing_vectors(store, model.id), limit), batch_size):
                 rows = list(store.run("patent_texts", {"ids": batch}))
                 t0 = time.perf_counter()
                 vectors = model.encode(model.texts(rows), batch_size=encode_batch_size)
@@ -81,7 +83,7 @@ def embed_patents(store: GraphStore, model: EmbeddingModel, *, index: IndexSetti
             writer.close()  # writes what was encoded, also on Ctrl-C, then re-raises a writer error
 
     index_seconds = None
-    complete = limit is None or len(ids) == len(all_ids)
+    complete = limit is None or writer.written >= needing
     info = index_info(store)
     if complete and (info is None or int(info["dimension"]) != model.dimension
                      or not index.matches(info)):
@@ -89,7 +91,7 @@ def embed_patents(store: GraphStore, model: EmbeddingModel, *, index: IndexSetti
         info = index_info(store)
     if complete:
         store.run("record_embedding_model", {"id": model.id, "props": _model_props(model, index, store)})
-    return EmbedResult(model.id, writer.written, len(all_ids) - len(ids), time.perf_counter() - started,
+    return EmbedResult(model.id, writer.written, needing - writer.written, time.perf_counter() - started,
                        encode_seconds, writer.seconds, index_seconds, info)
 
 
@@ -122,7 +124,21 @@ def _model_props(model: EmbeddingModel, index: IndexSettings, store: GraphStore)
     }
 
 
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+def _ids_needing_vectors(store: GraphStore, model_id: str) -> Iterator[str]:
+    """Ids of the patents without this model's vector, in id order, read a page at a time. Each
+    page starts after the last id of the one before, so the vectors written meanwhile (all of
+    ids already passed) change nothing ahead."""
+    after = ""
+    while True:
+        page = [row["id"] for row in store.run("patent_ids_needing_vectors_page",
+                                               {"model": model_id, "after": after, "limit": _IDS_PER_READ})]
+        yield from page
+        if len(page) < _IDS_PER_READ:
+            return
+        after = page[-1]
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
     it = iter(items)
     while batch := list(islice(it, size)):
         yield batch

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -231,19 +232,59 @@ def _prepare_output(out: Path, config: TrainConfig, triplets: TripletSet, resume
     if (out / "patentcl_model.json").exists():
         raise TrainingError(f"{out} already holds a trained model; choose another --out or delete it")
     if resume:
-        last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
-        if last is None:
-            raise TrainingError(f"--resume: no checkpoint in {checkpoints} (nothing to resume; run without --resume)")
         previous = json.loads(run_file.read_text()) if run_file.exists() else run
         changed = _differences(previous, run)
         if changed:
             raise TrainingError(f"--resume with options that differ from the interrupted run: {'; '.join(changed)}")
-        return Path(last)
+        last = _resumable_checkpoint(checkpoints) if checkpoints.is_dir() else None
+        if last is None:
+            raise TrainingError(f"--resume: no checkpoint in {checkpoints} (nothing to resume; run without --resume)")
+        path, step = last
+        _forget_logs_after(out / METRICS_LOG, step)
+        return path
     if checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*")):
         raise TrainingError(f"{out} holds checkpoints of an interrupted run: add --resume to continue it, or delete them")
     checkpoints.mkdir(parents=True, exist_ok=True)
     run_file.write_text(json.dumps(run, indent=2))
     return None
+
+
+def _saved_step(checkpoint: Path) -> int | None:
+    """The step of a checkpoint the Trainer finished saving, else None. It writes
+    trainer_state.json last, so a run killed while saving leaves a folder without it, or with
+    half of it."""
+    try:
+        return int(json.loads((checkpoint / "trainer_state.json").read_text())["global_step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _resumable_checkpoint(checkpoints: Path) -> tuple[Path, int] | None:
+    """The newest complete checkpoint and its step. Newer, half-saved ones are removed: resuming
+    from one fails or starts from half-written weights, and the resumed run saves that step again."""
+    while (last := get_last_checkpoint(str(checkpoints))) is not None:
+        step = _saved_step(Path(last))
+        if step is not None:
+            return Path(last), step
+        shutil.rmtree(last)
+    return None
+
+
+def _forget_logs_after(log: Path, step: int) -> None:
+    """Drops the metrics logged after the checkpoint a run resumes from (and a line cut short by a
+    kill): the resumed run logs those steps again, and the log should read as one clean run's."""
+    if not log.exists():
+        return
+    kept = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line)["step"] <= step:
+                kept.append(line)
+        except (ValueError, KeyError, TypeError):
+            continue
+    tmp = log.with_name(log.name + ".tmp")
+    tmp.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+    os.replace(tmp, log)
 
 
 def _fingerprint(manifest: dict[str, Any]) -> str:

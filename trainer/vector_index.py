@@ -92,10 +92,12 @@ def build_index(store: GraphStore, dimension: int, settings: IndexSettings, *, t
     started = time.perf_counter()
     values = {"dimension": dimension, "m": settings.m, "ef_construction": settings.ef_construction,
               "ef_runtime": settings.ef_runtime}
-    store.run("create_vector_index", values)
     # On both engines, so that neither needs its own code: FalkorDB keeps these in the index
-    # too, Neo4j's search queries read ef_runtime from here.
+    # too, Neo4j's search queries read ef_runtime from here. Recorded before the index is made:
+    # a run killed in between leaves no index (the next `patentcl embed` builds it), never an
+    # index whose recorded settings are missing or another index's.
     store.run("record_vector_index_settings", values)
+    store.run("create_vector_index", values)
 
     def online() -> bool:
         info = index_info(store) or {}

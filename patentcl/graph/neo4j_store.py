@@ -14,7 +14,7 @@ from typing import Any, Iterator, Mapping
 
 from neo4j import (READ_ACCESS, GraphDatabase, NotificationDisabledClassification, NotificationMinimumSeverity,
                    RoutingControl)
-from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 from neo4j.graph import Node, Path as GraphPath, Relationship
 
 from patentcl.catalogue import Catalogue, Query, strip_strings_and_comments
@@ -31,6 +31,10 @@ _CONFLICT = ("Neo.ClientError.Schema.IndexAlreadyExists", "Neo.ClientError.Schem
              "Neo.ClientError.Schema.IndexWithNameAlreadyExists",
              "Neo.ClientError.Schema.ConstraintWithNameAlreadyExists")
 _CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
+_NO_DATABASE = "Neo.ClientError.Database.DatabaseNotFound"
+# The connection broke mid-query (server stopped or killed, network): after the driver's retries
+# for managed transactions, or at once for a streamed read or a batched auto-commit query.
+_LOST = (ServiceUnavailable, SessionExpired)
 
 
 def _plain(value: Any) -> Any:
@@ -62,14 +66,14 @@ class Neo4jStore(GraphStore):
             notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED])
         try:
             self._driver.verify_connectivity()
-        except AuthError as exc:
+        except AuthError:
             self._driver.close()
             raise GraphUnavailableError(
                 f"Neo4j at {uri} refused user {user!r}: wrong NEO4J_USERNAME or NEO4J_PASSWORD"
             ) from None
-        except (ServiceUnavailable, DriverError, OSError) as exc:
+        except (ServiceUnavailable, DriverError, OSError, ValueError) as exc:
             self._driver.close()
-            raise GraphUnavailableError(f"cannot reach Neo4j at {uri}: {type(exc).__name__}") from None
+            raise GraphUnavailableError(f"cannot reach Neo4j at {uri}: {_first_line(exc)}") from None
 
     def _execute(self, text: str, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
         try:
@@ -83,8 +87,8 @@ class Neo4jStore(GraphStore):
                 )
         except Neo4jError as exc:
             raise self._error(exc, source) from None
-        except ServiceUnavailable as exc:
-            raise GraphUnavailableError(f"lost the connection to Neo4j at {self.address}: {exc}") from None
+        except _LOST as exc:
+            raise self._lost(exc) from None
         return [{key: _plain(value) for key, value in record.items()} for record in records]
 
     def _stream(self, text: str | bytes, params: Mapping[str, Any], source: Query) -> Iterator[Row]:
@@ -96,8 +100,8 @@ class Neo4jStore(GraphStore):
                     yield {key: _plain(value) for key, value in record.items()}
             except Neo4jError as exc:
                 raise self._error(exc, source) from None
-            except ServiceUnavailable as exc:
-                raise GraphUnavailableError(f"lost the connection to Neo4j at {self.address}: {exc}") from None
+            except _LOST as exc:
+                raise self._lost(exc) from None
 
     def _render(self, text: str, params: dict[str, Any]) -> tuple[str | bytes, dict[str, Any]]:
         # The driver encodes the parameters when the query runs: copy the containers now, so that
@@ -142,11 +146,20 @@ class Neo4jStore(GraphStore):
         # online scan instead, and a constraint is not enforced until its index is populated.
         self.run("await_indexes", {"seconds": 600})
 
-    def _error(self, exc: Neo4jError, source: Query | None) -> QueryError:
+    def _lost(self, exc: DriverError) -> GraphUnavailableError:
+        return GraphUnavailableError(f"lost the connection to Neo4j at {self.address}: {_first_line(exc)}")
+
+    def _error(self, exc: Neo4jError, source: Query | None) -> QueryError | GraphUnavailableError:
+        if exc.code == _NO_DATABASE:  # NEO4J_DATABASE names no database: a setting, not a query, is wrong
+            return GraphUnavailableError(
+                f"Neo4j at {self.address} has no database {self.database!r} (NEO4J_DATABASE); "
+                "SHOW DATABASES lists the ones it has (Community Edition has one, neo4j)")
         # The first line holds the reason and the position (line, column); the rest repeats the
         # query with a caret, which would break the one-line error the CLI promises.
         first_line = (exc.message or "").strip().splitlines()[0] if exc.message else ""
         message = f"{exc.code}: {first_line}"
+        if exc.code and exc.code.startswith("Neo.TransientError."):
+            message += " (a transient failure that lasted through the driver's retries: run the command again)"
         kind = ConstraintViolation if exc.code == _CONSTRAINT_FAILED else QueryError
         if source is None:
             return kind(message, engine="Neo4j")
@@ -161,6 +174,11 @@ class Neo4jStore(GraphStore):
 
     def close(self) -> None:
         self._driver.close()
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _frozen(value: Any) -> Any:

@@ -50,6 +50,15 @@ def command_line_has(pid: int, marker: bytes) -> bool:
         return False
 
 
+def start_ticks(pid: int) -> int | None:
+    """When a process started (clock ticks since boot), where the OS tells (Linux /proc), else
+    None: with the pid, it names one process even after the pid is recycled."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def cpu_seconds(pid: int | None) -> float | None:
     """utime + stime a process has used so far, where the OS tells (Linux /proc), else None."""
     try:
@@ -88,11 +97,30 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+# For the servers patentcl starts: what they create (data, logs, sockets) is the user's alone.
+PRIVATE_UMASK = 0o077
+
+
+def make_private(folder: Path) -> None:
+    """Folders 0700 and files 0600 throughout `folder`, for what an earlier version or a server
+    run without PRIVATE_UMASK left readable to others (sockets and links are left as they are)."""
+    private_dir(folder)
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            path = Path(root, name)
+            if not path.is_symlink():
+                os.chmod(path, 0o700)
+        for name in files:
+            path = Path(root, name)
+            if path.is_file() and not path.is_symlink():
+                os.chmod(path, 0o600)
+
+
 @contextmanager
 def folder_lock(folder: Path, name: str = "server.lock") -> Iterator[None]:
     """Held while starting or stopping a server, so two processes never start two servers."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / name, "a") as lock:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with os.fdopen(os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -39,6 +39,8 @@ from patentcl.graph.processes import (
     free_loopback_port,
     pid_alive,
     port_free,
+    PRIVATE_UMASK,
+    make_private,
     private_dir,
     write_private,
 )
@@ -173,7 +175,7 @@ class Neo4jServer:
             for artifact, jar in resolved["plugins"]:
                 if artifact not in server_artifacts:  # the server's own version of a library wins
                     shutil.copy2(jar, self.home / "plugins" / jar.name)
-        (self.home / "provisioned").write_text(_pom_hash() + "\n")
+        write_private(self.home / "provisioned", _pom_hash() + "\n")
 
     def _resolve(self, mvn: str, profile: str, out: Path) -> list[tuple[str, Path]]:
         """(group/artifact, jar) of every runtime dependency of one profile of the pom."""
@@ -244,7 +246,7 @@ class Neo4jServer:
         self.provision()
         self._write_conf(self._ports())
         return subprocess.run([self._java(), "-cp", self._classpath(), _ADMIN_TOOL, *arguments],
-                              env=self._admin_env(), capture_output=True, text=True)
+                              env=self._admin_env(), capture_output=True, text=True, umask=PRIVATE_UMASK)
 
     # -- internals ----------------------------------------------------------------------------
     def _admin_env(self) -> dict[str, str]:
@@ -258,7 +260,7 @@ class Neo4jServer:
             kept = {}
         ports = {name: kept[name] if name in kept and port_free(kept[name]) else free_loopback_port()
                  for name in ("bolt", "http")}
-        (self.home / "ports.json").write_text(json.dumps(ports))
+        write_private(self.home / "ports.json", json.dumps(ports))
         return ports
 
     def _heap(self) -> tuple[str, str]:
@@ -271,6 +273,8 @@ class Neo4jServer:
 
     def _write_conf(self, ports: dict[str, int]) -> None:
         folders = {name: private_dir(self.home / name) for name in ("conf", "data", "logs", "import", "run")}
+        for name in ("data", "logs", "run"):  # what an earlier version left readable to others
+            make_private(folders[name])
         get = self._environ.get
         heap_max, heap_initial = self._heap()
         settings = {
@@ -311,9 +315,9 @@ class Neo4jServer:
             os.chmod(self.log_file, 0o600)
             # A new session: Ctrl-C in the terminal that started it must not kill the server.
             child = subprocess.Popen(command, cwd=self.home, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                     env=self._admin_env(), start_new_session=True)
+                                     env=self._admin_env(), start_new_session=True, umask=PRIVATE_UMASK)
         state = {"pid": child.pid, **ports}
-        self._state_file.write_text(json.dumps(state))
+        write_private(self._state_file, json.dumps(state))
         return state
 
     def _wait_ready(self, connection: Neo4jConnection, pid: int) -> None:

@@ -1,0 +1,1 @@
+"""The web app of `patentcl serve` (search/web/app.py) and its benchmark."""
