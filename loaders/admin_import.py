@@ -90,8 +90,8 @@ class AdminImportSink:
         self._stub = f"INSERT INTO patent VALUES ({', '.join('?' * len(PATENT_PROPERTIES))}) ON CONFLICT(id) DO NOTHING"
 
     # -- the sink interface: each write runs on the loader's writer thread -----------------------
-    def patents(self, rows: list[Row]) -> Write:
-        return Later(partial(self._patents, rows))
+    def patents(self, rows: list[Row], *, existing: bool = False) -> Write:
+        return Later(partial(self._patents, rows))  # upserted: `existing` changes nothing
 
     def abstracts(self, rows: list[Row]) -> Write:
         return Later(partial(self._abstracts, rows))

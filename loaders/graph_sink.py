@@ -70,7 +70,11 @@ class GraphSink:
         return [q.provenance() for q in self._queries.values()]
 
     # -- records (reader thread) ----------------------------------------------------------------
-    def patents(self, rows: list[Row]) -> Write:
+    def patents(self, rows: list[Row], *, existing: bool = False) -> Write:
+        """`existing`: the source knows these patents are in the graph (an earlier row of this
+        load wrote them): MERGEd, never tried as a CREATE that the constraint would undo."""
+        if existing:
+            return _Unwind(self, "load_patents", _one_row_per_id(rows))
         return _Patents(self, _one_row_per_id(rows))
 
     def abstracts(self, rows: list[Row]) -> Write:
@@ -215,9 +219,15 @@ class _Classifications:
             write.run()
         unclassified = sink._unclassified
         if all(group["id"] in unclassified for group in self.fresh):
+            # a patent created since the rendering (the batch's CREATE, after an existence read)
+            # has no edge to delete
+            stale = [group for group in self.replaced if group["id"] not in unclassified]
             for group in self.fresh + self.replaced + self.known:
                 unclassified.discard(group["id"])
-            self.delete.run()
+            if len(stale) == len(self.replaced):
+                self.delete.run()
+            else:
+                sink._write_now("delete_classifications", _ids(stale))
             return sum(write.run() for write in self.writes)
         # a rendered CREATE of patents failed (they existed): split again by what the graph holds
         fresh: list[Row] = []

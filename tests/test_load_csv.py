@@ -230,8 +230,8 @@ def test_load_csv_command_prints_a_summary_per_file(settings: Settings, tmp_path
     assert result.exit_code == 0, result.output
     lines = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.count("│") > 5}
     sample = [c.strip() for c in lines["google-patents-ai-us.csv"].split("│")]
-    assert sample[2:6] == ["3,000", "3,000", "0", "0"]  # read, loaded, skipped, rejected
-    assert [c.strip() for c in lines["bad.csv"].split("│")][2:6] == ["1", "0", "0", "1"]
+    assert sample[2:8] == ["3,000", "3,000", "0", "0", "0", "0"]  # read, loaded, replaced, skipped, rejected, duplicate
+    assert [c.strip() for c in lines["bad.csv"].split("│")][2:8] == ["1", "0", "0", "0", "1", "0"]
     assert "1 rejected rows listed in" in result.output and "(:Patent) 3,000" in result.output
 
 
