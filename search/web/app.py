@@ -16,7 +16,7 @@ import json
 import re
 import threading
 from contextlib import ExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator, Literal
 
@@ -49,6 +49,14 @@ class Backend:
     encoder: Any | None  # patentcl.trainer.encode.EmbeddingModel; None: text queries are off
     encoder_problem: str | None  # why they are off
     encode_lock: threading.Lock
+    # CPC titles are reference data that a read-only server never changes: each is read once
+    titles: dict[str, str | None] = field(default_factory=dict)
+
+    def titles_of(self, codes: set[str]) -> dict[str, str | None]:
+        if missing := sorted(codes - self.titles.keys()):
+            found = {r["code"]: r["title"] for r in self.store.run("cpc_titles", {"codes": missing})}
+            self.titles.update({code: found.get(code) for code in missing})
+        return {code: self.titles[code] for code in codes}
 
     def encode(self, text: str) -> Any:
         from patentcl.search.query_model import encode_query
@@ -153,10 +161,6 @@ def cpc_path(code: str) -> list[tuple[str, str]]:
     return steps
 
 
-def _titles(store: GraphStore, codes: set[str]) -> dict[str, str | None]:
-    return {r["code"]: r["title"] for r in store.run("cpc_titles", {"codes": sorted(codes)})} if codes else {}
-
-
 def _patent(store: GraphStore, key: str) -> dict[str, Any]:
     try:
         anchor = find_patent(store, key)
@@ -206,9 +210,6 @@ def create_app(settings: Settings, *, model: str | None = None, token: str | Non
             return error(503, str(exc))
         return error(400, str(exc))
 
-    def store_of(request: Request) -> GraphStore:
-        return request.app.state.backend.store
-
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
@@ -226,10 +227,10 @@ def create_app(settings: Settings, *, model: str | None = None, token: str | Non
     def patent(request: Request, patent_id: str = PathParam(max_length=64)) -> dict[str, Any]:
         """A patent's properties, its CPC codes with titles and their path from the section down,
         and the patents it cites and that cite it."""
-        store = store_of(request)
-        row = _patent(store, patent_id)
+        backend: Backend = request.app.state.backend
+        row = _patent(backend.store, patent_id)
         paths = {code: cpc_path(code) for code in row["codes"]}
-        titles = _titles(store, {c for path in paths.values() for _, c in path})
+        titles = backend.titles_of({c for path in paths.values() for _, c in path})
         return {**row, "url": google_patents_url(row["id"]),
                 "codes": [{"code": code, "title": titles.get(code),
                            "path": [{"level": level, "code": c, "title": titles.get(c)} for level, c in path]}
@@ -264,7 +265,7 @@ def create_app(settings: Settings, *, model: str | None = None, token: str | Non
         hits = [{**hit, "citation": "cites" if hit["id"] in cites else "cited_by" if hit["id"] in cited_by else None,
                  "url": google_patents_url(hit["id"])} for hit in lookup.as_dict()["hits"]]
         codes = {c for h in hits for c in h["codes"]} | set(anchor["codes"] if anchor else ())
-        answer = {**lookup.as_dict(), "hits": hits, "titles": _titles(store, codes),
+        answer = {**lookup.as_dict(), "hits": hits, "titles": backend.titles_of(codes),
                   "request": {"id": id, "text": text, "k": k, **filters.params()}, "engine": store.engine,
                   "anchor": {key: anchor[key] for key in ("id", "title", "date", "codes")} if anchor else None}
         if show_query:
@@ -272,7 +273,7 @@ def create_app(settings: Settings, *, model: str | None = None, token: str | Non
         if format == "csv":
             return Response(_csv(answer), media_type="text/csv; charset=utf-8",
                             headers={"content-disposition": 'attachment; filename="similar.csv"'})
-        return answer
+        return JSONResponse(answer)  # plain JSON values already: FastAPI's re-encoding would cost as much as the lookup
 
     @app.post("/api/suggest-cpc")
     def suggest(request: Request, body: SuggestRequest) -> dict[str, Any]:
