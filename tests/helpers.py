@@ -69,6 +69,22 @@ def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
+def start_patentcl(settings: Settings, *args: str, **env: str) -> subprocess.Popen:
+    """A real `patentcl ARGS` process on the graph of `settings` (output captured as text)."""
+    return subprocess.Popen([patentcl_executable(), *args], env={**os.environ, **cli_env(settings, **env)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def output_of(process: subprocess.Popen, timeout: float = 600.0) -> str:
+    """The standard output of a run that must succeed (the process is killed if the test fails)."""
+    try:
+        out, err = process.communicate(timeout=timeout)
+    finally:
+        process.kill()  # nothing left running when the test fails
+    assert process.returncode == 0, err
+    return out
+
+
 def kill_when(process: subprocess.Popen, ready: Callable[[], bool], timeout: float = 300.0) -> None:
     """SIGKILLs `process` as soon as `ready()` (a condition on its progress: a checkpoint, the
     graph), never by the clock; fails if the process ends first or `timeout` passes."""

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_CSV, Graphs, broken_rows, cli_env, dump_graph, patentcl_executable, patentsview_generator
+from helpers import SAMPLE_CSV, Graphs, broken_rows, dump_graph, patentsview_generator, start_patentcl
 
 from patentcl.config import Settings
 from patentcl.graph import open_store
@@ -26,12 +25,6 @@ def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pv_resume")
     patentsview_generator().generate(out, patents=500, seed=9, use_zip=True, broken=True)
     return out
-
-
-def patentcl(settings: Settings, *args: str) -> subprocess.Popen:
-    env = {**os.environ, **cli_env(settings)}
-    return subprocess.Popen([patentcl_executable(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
 
 
 def wait_for_checkpoint(home: Path, process: subprocess.Popen, step: str, timeout: float = 60.0) -> dict:
@@ -51,7 +44,7 @@ def wait_for_checkpoint(home: Path, process: subprocess.Popen, step: str, timeou
 
 
 def clean_load(settings: Settings, fixture_dir: Path) -> tuple[dict, dict]:
-    done = patentcl(settings, "load", "patentsview", str(fixture_dir), "--json")
+    done = start_patentcl(settings, "load", "patentsview", str(fixture_dir), "--json")
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err
     with open_store(settings) as store:
@@ -64,7 +57,7 @@ def test_interrupted_load_resumes_to_the_clean_graph(graphs: Graphs, fixture_dir
     clean_summary, clean_graph = clean_load(graphs.new(f"{name}_clean"), fixture_dir)
 
     settings = graphs.new(name)  # on Neo4j: the same database, emptied
-    process = patentcl(settings, "load", "patentsview", str(fixture_dir), "--batch-size", "4", "--json")
+    process = start_patentcl(settings, "load", "patentsview", str(fixture_dir), "--batch-size", "4", "--json")
     state = wait_for_checkpoint(settings.home, process, step)
     process.send_signal(sig)
     _, err = process.communicate(timeout=60)
@@ -75,7 +68,7 @@ def test_interrupted_load_resumes_to_the_clean_graph(graphs: Graphs, fixture_dir
     with open_store(settings) as store:
         assert len(dump_graph(store)["dump_patents"]) <= len(clean_graph["dump_patents"])
 
-    resumed = patentcl(settings, "load", "patentsview", str(fixture_dir), "--resume", "--batch-size", "50", "--json")
+    resumed = start_patentcl(settings, "load", "patentsview", str(fixture_dir), "--resume", "--batch-size", "50", "--json")
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     summary = json.loads(out)
@@ -117,12 +110,12 @@ def killed_and_resumed(settings: Settings, args: list[str], points: list[tuple[s
     """Runs the load with `--batch-size 3`, SIGKILLs it at each (step, records handled) point
     in turn (each run after the first a `--resume`), then resumes it to the end; its summary."""
     for n, (step, position) in enumerate(points):
-        process = patentcl(settings, *args, *(["--resume"] if n else []), "--batch-size", "3", "--json")
+        process = start_patentcl(settings, *args, *(["--resume"] if n else []), "--batch-size", "3", "--json")
         wait_for_position(settings.home, process, step, position)
         process.kill()
         process.communicate(timeout=60)
         assert process.returncode == -signal.SIGKILL
-    resumed = patentcl(settings, *args, "--resume", "--batch-size", "5", "--json")
+    resumed = start_patentcl(settings, *args, "--resume", "--batch-size", "5", "--json")
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     summary = json.loads(out)
@@ -131,7 +124,7 @@ def killed_and_resumed(settings: Settings, args: list[str], points: list[tuple[s
 
 
 def clean_summary_and_graph(settings: Settings, args: list[str]) -> tuple[dict, dict]:
-    done = patentcl(settings, *args, "--json")
+    done = start_patentcl(settings, *args, "--json")
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err
     with open_store(settings) as store:

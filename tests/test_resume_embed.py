@@ -6,7 +6,6 @@ to encode are read a bounded page at a time."""
 from __future__ import annotations
 
 import csv
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import SAMPLE_CSV, Graphs, cli_env, kill_when, patentcl_executable
+from helpers import SAMPLE_CSV, Graphs, kill_when, output_of, start_patentcl
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
 from patentcl.loaders.csv_export import CsvSource
@@ -54,19 +53,14 @@ def loaded(graphs: Graphs, name: str, source: Path) -> Settings:
 
 
 def embedding(settings: Settings, model: str) -> subprocess.Popen:
-    args = ["embed", "--model", model, "--max-seq-length", "32", "--batch-size", "16", "--encode-batch-size", "8",
-            "--m", "8", "--ef-construction", "64", "--ef-runtime", "32"]
-    return subprocess.Popen([patentcl_executable(), *args], env={**os.environ, **cli_env(settings, HF_HUB_OFFLINE="1")},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return start_patentcl(settings, "embed", "--model", model, "--max-seq-length", "32", "--batch-size", "16",
+                          "--encode-batch-size", "8", "--m", "8", "--ef-construction", "64", "--ef-runtime", "32",
+                          HF_HUB_OFFLINE="1")
 
 
 def encoded_by(process: subprocess.Popen) -> int:
     """The patents a finished run says it encoded."""
-    try:
-        out, err = process.communicate(timeout=900)
-    finally:
-        process.kill()  # nothing left running when the test fails
-    assert process.returncode == 0, err
+    out = output_of(process, timeout=900)
     return int(re.search(r"^([\d,]+) patents embedded with", out, re.M).group(1).replace(",", ""))
 
 

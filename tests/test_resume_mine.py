@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers import SAMPLE_CSV, Graphs, cli_env, kill_when, patentcl_executable
+from helpers import SAMPLE_CSV, Graphs, kill_when, output_of, start_patentcl
 from patentcl.config import Settings
 from patentcl.graph import open_store
 from patentcl.loaders.csv_export import CsvSource
@@ -31,18 +30,8 @@ def sample(graphs: Graphs) -> Settings:
     return settings
 
 
-def patentcl(settings: Settings, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([patentcl_executable(), *args], env={**os.environ, **cli_env(settings)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def finished(process: subprocess.Popen) -> dict:
-    try:
-        out, err = process.communicate(timeout=600)
-    finally:
-        process.kill()  # nothing left running when the test fails
-    assert process.returncode == 0, err
-    return json.loads(out.strip().splitlines()[-1])
+    return json.loads(output_of(process).strip().splitlines()[-1])
 
 
 def batches_done(out: Path) -> int:
@@ -60,19 +49,19 @@ def kill_after(process: subprocess.Popen, out: Path, batches: int) -> int:
 
 
 def test_a_killed_run_resumes_to_the_bytes_of_a_clean_run(sample: Settings, tmp_path: Path) -> None:
-    clean = finished(patentcl(sample, *MINE, "--out", str(tmp_path / "clean")))
+    clean = finished(start_patentcl(sample, *MINE, "--out", str(tmp_path / "clean")))
     assert clean["counts"]["triplets"] > 300
     batches = sum(math.ceil(s["anchors"] / 10) for s in clean["counts"]["splits"].values())
 
     out = tmp_path / "killed"
-    process = patentcl(sample, *MINE, "--out", str(out))
+    process = start_patentcl(sample, *MINE, "--out", str(out))
     seen = [kill_after(process, out, 1)]
     for target in (batches // 2, batches - 5):  # each resumed run is killed again, further on
-        process = patentcl(sample, *MINE, "--out", str(out), "--resume")
+        process = start_patentcl(sample, *MINE, "--out", str(out), "--resume")
         seen.append(kill_after(process, out, target))
     assert not (out / "manifest.json").exists() and seen[0] < seen[1] < seen[2] < batches
 
-    resumed = finished(patentcl(sample, *MINE, "--out", str(out), "--resume"))
+    resumed = finished(start_patentcl(sample, *MINE, "--out", str(out), "--resume"))
     assert resumed["run"]["resumed"] and resumed["run"]["timings"]["triplets_mined"] < clean["counts"]["triplets"]
     for split in SPLITS:
         assert (out / f"{split}.parquet").read_bytes() == (tmp_path / "clean" / f"{split}.parquet").read_bytes()
