@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
+from patentcl.encoding import EmbeddingModel
 from patentcl.progress import progress_bar
-from patentcl.trainer.encode import EmbeddingModel
 
 _SHARD_TEXTS = 1024
 _KEY_BYTES = 20  # sha1
@@ -77,8 +77,11 @@ class EmbeddingCache:
         # Written whole under another name, then renamed: a Ctrl-C leaves the complete shard or none.
         # Keys as raw bytes (uint8 rows): a numpy "S20" string would drop a digest's trailing zero bytes.
         with partial.open("wb") as f:
-            np.savez(f, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), _KEY_BYTES),
-                     vectors=np.asarray(vectors, dtype=np.float32))
+            np.savez(
+                f,
+                keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), _KEY_BYTES),
+                vectors=np.asarray(vectors, dtype=np.float32),
+            )
         os.replace(partial, path)
         self._shards += 1
 
@@ -89,8 +92,14 @@ class EmbeddingCache:
         return self._matrix[[self._index[key] for key in keys]]
 
 
-def encode(model: EmbeddingModel, texts: Sequence[str], *, cache_root: Path | None, batch_size: int = 64,
-           description: str | None = None) -> np.ndarray:
+def encode(
+    model: EmbeddingModel,
+    texts: Sequence[str],
+    *,
+    cache_root: Path | None,
+    batch_size: int = 64,
+    description: str | None = None,
+) -> np.ndarray:
     """L2-normalised embeddings of `texts` (one row each, in order), encoding only what the cache lacks."""
     keys = [text_key(t) for t in texts]
     cache = EmbeddingCache(cache_root, cache_name(model))
@@ -100,7 +109,7 @@ def encode(model: EmbeddingModel, texts: Sequence[str], *, cache_root: Path | No
     pending = list(todo.items())
     with progress_bar(f"{description}: encoding" if description and pending else None, len(pending)) as advance:
         for start in range(0, len(pending), _SHARD_TEXTS):
-            chunk = pending[start:start + _SHARD_TEXTS]
+            chunk = pending[start : start + _SHARD_TEXTS]
             vectors = model.encode([t for _, t in chunk], batch_size=batch_size)
             cache.store([k for k, _ in chunk], vectors)
             advance(len(chunk))

@@ -4,8 +4,8 @@ and a bar chart of the metrics side by side. matplotlib draws off-screen (Agg)."
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -42,22 +42,40 @@ def projection_figure(panels: Sequence[tuple[str, np.ndarray]], subclasses: Sequ
         for group in reversed(groups):  # "other" first, underneath
             mask = labels == group
             if mask.any():
-                ax.scatter(points[mask, 0], points[mask, 1], s=6, alpha=0.6, linewidths=0,
-                           color=colour_of.get(group, (0.75, 0.75, 0.75, 1.0)), label=f"{group} ({mask.sum()})")
+                ax.scatter(
+                    points[mask, 0],
+                    points[mask, 1],
+                    s=6,
+                    alpha=0.6,
+                    linewidths=0,
+                    color=colour_of.get(group, (0.75, 0.75, 0.75, 1.0)),
+                    label=f"{group} ({mask.sum()})",
+                )
         ax.set_title(f"{name}: PCA of {len(vectors):,} held-out abstracts")
         ax.set_xticks([])
         ax.set_yticks([])
     handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles[::-1], names[::-1], loc="lower center", ncol=min(len(groups), 5), markerscale=3, frameon=False,
-               title="CPC subclass (first code)")
+    fig.legend(
+        handles[::-1],
+        names[::-1],
+        loc="lower center",
+        ncol=min(len(groups), 5),
+        markerscale=3,
+        frameon=False,
+        title="CPC subclass (first code)",
+    )
     fig.tight_layout(rect=(0, 0.14, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
 
 
-def metrics_figure(metrics: Sequence[str], values: dict[str, Sequence[float | None]], path: Path,
-                   references: dict[str, float] | None = None) -> Path:
+def metrics_figure(
+    metrics: Sequence[str],
+    values: Mapping[str, Sequence[float | None]],
+    path: Path,
+    references: dict[str, float] | None = None,
+) -> Path:
     """Grouped bars: one group per metric, one bar per model (`values[model][i]` for `metrics[i]`);
     `references` draws published figures as marks on their metrics."""
     plt = _pyplot()
@@ -72,8 +90,9 @@ def metrics_figure(metrics: Sequence[str], values: dict[str, Sequence[float | No
         if metric in metrics:
             j = metrics.index(metric)
             ax.hlines(value, j - 0.45, j + 0.45, colors="black", linestyles="dashed", linewidth=1)
-            ax.annotate(f"published {value:.3f}", (j, value), textcoords="offset points", xytext=(0, 3),
-                        ha="center", fontsize=7)
+            ax.annotate(
+                f"published {value:.3f}", (j, value), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7
+            )
     ax.set_xticks(x, metrics, rotation=20, ha="right", fontsize=8)
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)

@@ -20,31 +20,47 @@ import json
 import platform
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, TypedDict
 
 import numpy as np
 
 from patentcl import __version__
+from patentcl.cpc import SUBGROUP
+from patentcl.encoding import EmbeddingModel, open_model
 from patentcl.errors import PatentclError
-from patentcl.evaluation import cpc_knn, figures
+from patentcl.evaluation import figures
 from patentcl.evaluation.embeddings import encode
 from patentcl.evaluation.protocols import CpcProtocol, clean_protocol, published_protocol, source_files
 from patentcl.evaluation.retrieval import GraphPatents, choose_queries, read_graph_patents, retrieval_report
-from patentcl.evaluation.triplets import (Touched, heldout_triplets, touched_by_training, training_folders,
-                                          triplet_accuracy)
+from patentcl.evaluation.triplets import (
+    Touched,
+    heldout_triplets,
+    touched_by_training,
+    training_folders,
+    triplet_accuracy,
+)
+from patentcl.evaluators.cpc_knn import CpcKnnEvaluator, f1_scores, label_matrix, paired_bootstrap
 from patentcl.graph import GraphStore
-from patentcl.trainer.data import ROLES
-from patentcl.trainer.encode import EmbeddingModel, open_model
+from patentcl.triplets import ROLES
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 PROJECTION_PNG = "projection.png"
 METRICS_PNG = "metrics.png"
+
+
 # The published figures for the published protocol (google-patents-ai README): fine-tuned roberta-base.
-PUBLISHED = {"micro_f1": 0.281, "macro_f1": 0.136, "model": "roberta-base, fine-tuned (published)"}
+class _Published(TypedDict):
+    micro_f1: float
+    macro_f1: float
+    model: str
+
+
+PUBLISHED: _Published = {"micro_f1": 0.281, "macro_f1": 0.136, "model": "roberta-base, fine-tuned (published)"}
 _PROJECTION_POINTS = 3000
 _VECTOR_PAGE = 2000
 
@@ -81,12 +97,22 @@ class EvaluationResult:
     figure_paths: list[Path] = field(default_factory=list)
 
 
-def quick_plan(models: dict[str, str], out: Path, sample_csv: Path, *, cache: Path | None,
-               triplets: Sequence[Path] = ()) -> EvaluationPlan:
+def quick_plan(
+    models: dict[str, str], out: Path, sample_csv: Path, *, cache: Path | None, triplets: Sequence[Path] = ()
+) -> EvaluationPlan:
     """The quickstart's evaluation: the bundled sample, a few hundred held-out patents, ~1-2 minutes
     per model on 2 CPU cores (most of it encoding; a rerun is instant)."""
-    return EvaluationPlan(models, [sample_csv], out, triplets, cache, max_rows=600, retrieval_queries=100,
-                          retrieval_corpus=600, triplet_limit=200)
+    return EvaluationPlan(
+        models,
+        [sample_csv],
+        out,
+        triplets,
+        cache,
+        max_rows=600,
+        retrieval_queries=100,
+        retrieval_corpus=600,
+        triplet_limit=200,
+    )
 
 
 def evaluate(plan: EvaluationPlan, store: GraphStore | None = None) -> EvaluationResult:
@@ -95,8 +121,11 @@ def evaluate(plan: EvaluationPlan, store: GraphStore | None = None) -> Evaluatio
     started = time.perf_counter()
     plan.out.mkdir(parents=True, exist_ok=True)
     # Resolved, so a folder named twice (relative on the command line, absolute in a model's card) is read once.
-    folders = list(dict.fromkeys(Path(f).resolve() for f in [
-        *plan.triplets, *(f for m in plan.models.values() for f in training_folders(m))]))
+    folders = list(
+        dict.fromkeys(
+            Path(f).resolve() for f in [*plan.triplets, *(f for m in plan.models.values() for f in training_folders(m))]
+        )
+    )
     touched = touched_by_training(folders)
     files = source_files(plan.data)
     published = published_protocol(files, max_rows=plan.max_rows, seed=plan.seed)
@@ -113,32 +142,42 @@ def evaluate(plan: EvaluationPlan, store: GraphStore | None = None) -> Evaluatio
     for name, path in plan.models.items():
         model = open_model(path, device=plan.device, max_seq_length=plan.max_seq_length)
         model_started = time.perf_counter()
-        result: dict[str, Any] = {"path": str(path), "id": model.id, "text": model.text.as_dict(),
-                                  "max_seq_length": int(model.model.max_seq_length),
-                                  "trained_on": [str(f) for f in training_folders(path)]}
+        result: dict[str, Any] = {
+            "path": str(path),
+            "id": model.id,
+            "text": model.text.as_dict(),
+            "max_seq_length": model.model.max_seq_length,
+            "trained_on": [str(f) for f in training_folders(path)],
+        }
         result["cpc"], predicted[name] = {}, {}
         for protocol in protocols.values():
             vectors = _abstract_vectors(model, protocol, plan, f"{name}: {protocol.name} abstracts")
             result["cpc"][protocol.name], predicted[name][protocol.name] = _cpc_metrics(
-                protocol, vectors, subsets[protocol.name], plan.seed)
+                protocol, vectors, subsets[protocol.name], plan.seed
+            )
             if protocol is published:
                 panels.append((name, vectors["test"][projected]))
         result["triplets"] = _triplet_metrics(model, triplets, plan, name)
-        if graph is not None:
+        if graph is not None and store is not None:
             patents, queries = graph
             result["retrieval"] = retrieval_report(patents, _graph_vectors(model, patents, store, plan, name), queries)
         result["seconds"] = round(time.perf_counter() - model_started, 1)
         models[name] = result
 
-    report = {
+    report: dict[str, Any] = {
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "patentcl": __version__, "machine": f"{platform.node()} ({platform.machine()})",
+        "patentcl": __version__,
+        "machine": f"{platform.node()} ({platform.machine()})",
         "baseline": next(iter(plan.models)),
         "data": {"files": [str(f) for f in files], "max_rows": plan.max_rows},
-        "heldout": {"triplet_folders": [str(f) for f in folders], "touched_patents": len(touched),
-                    "touched_abstracts": len(touched.abstracts),
-                    "note": "held out = no training triplet of any evaluated model holds the patent or its abstract"
-                    if folders else "no triplet folder known: every patent counts as held out"},
+        "heldout": {
+            "triplet_folders": [str(f) for f in folders],
+            "touched_patents": len(touched),
+            "touched_abstracts": len(touched.abstracts),
+            "note": "held out = no training triplet of any evaluated model holds the patent or its abstract"
+            if folders
+            else "no triplet folder known: every patent counts as held out",
+        },
         "protocols": {p.name: p.summary() for p in (published, clean)},
         "published_reference": PUBLISHED,
         "models": models,
@@ -148,8 +187,9 @@ def evaluate(plan: EvaluationPlan, store: GraphStore | None = None) -> Evaluatio
     report["margin_intervals"] = _margin_intervals(protocols, subsets, predicted, report["baseline"], plan.seed)
     report["seconds"] = round(time.perf_counter() - started, 1)
     figure_paths = [
-        figures.projection_figure(panels, [_subclass(published.test["codes"][i]) for i in projected],
-                                  plan.out / PROJECTION_PNG),
+        figures.projection_figure(
+            panels, [_subclass(published.test["codes"][i]) for i in projected], plan.out / PROJECTION_PNG
+        ),
         _metrics_chart(report, plan.out / METRICS_PNG),
     ]
     report["figures"] = [p.name for p in figure_paths]
@@ -177,11 +217,12 @@ def _projection_rows(protocol: CpcProtocol, touched: Touched, seed: int) -> list
     return sorted(random.Random(seed).sample(rows, min(len(rows), _PROJECTION_POINTS)))
 
 
-def _abstract_vectors(model: EmbeddingModel, protocol: CpcProtocol, plan: EvaluationPlan,
-                      description: str) -> dict[str, np.ndarray]:
+def _abstract_vectors(
+    model: EmbeddingModel, protocol: CpcProtocol, plan: EvaluationPlan, description: str
+) -> dict[str, np.ndarray]:
     texts = [*protocol.train["abstract"], *protocol.test["abstract"]]
     vectors = encode(model, texts, cache_root=plan.cache, batch_size=plan.batch_size, description=description)
-    return {"train": vectors[:len(protocol.train)], "test": vectors[len(protocol.train):]}
+    return {"train": vectors[: len(protocol.train)], "test": vectors[len(protocol.train) :]}
 
 
 def _test_subsets(protocol: CpcProtocol, touched: Touched) -> dict[str, np.ndarray]:
@@ -196,30 +237,53 @@ def _test_subsets(protocol: CpcProtocol, touched: Touched) -> dict[str, np.ndarr
     return subsets
 
 
-def _cpc_metrics(protocol: CpcProtocol, vectors: dict[str, np.ndarray], subsets: dict[str, np.ndarray],
-                 seed: int) -> tuple[dict[str, Any], np.ndarray]:
+def _cpc_metrics(
+    protocol: CpcProtocol, vectors: dict[str, np.ndarray], subsets: dict[str, np.ndarray], seed: int
+) -> tuple[dict[str, Any], np.ndarray]:
     """The operating point and F1 per subset of test rows, and the test rows' predictions."""
-    train_codes = list(protocol.train["codes"])
+    abstracts, train_codes = list(protocol.train["abstract"]), list(protocol.train["codes"])
     fit, validation = protocol.validation_split(seed=seed)
-    sims, idx = cpc_knn.nearest(vectors["train"][validation], vectors["train"][fit], max(cpc_knn.KS))
-    point = cpc_knn.choose_operating_point(sims, idx, [train_codes[i] for i in fit],
-                                           [train_codes[i] for i in validation], protocol.labels)
-    sims, idx = cpc_knn.nearest(vectors["test"], vectors["train"], point.k)
-    predicted = cpc_knn.predicted_matrix(sims, idx, train_codes, protocol.labels, point)
-    truth = cpc_knn.label_matrix(list(protocol.test["codes"]), protocol.labels)
-    metrics: dict[str, Any] = {"operating_point": {"k": point.k, "threshold": point.threshold,
-                                                   "validation_micro_f1": point.micro_f1,
-                                                   "validation_rows": len(validation)}}
+    chooser = CpcKnnEvaluator(
+        [abstracts[i] for i in fit],
+        [train_codes[i] for i in fit],
+        [abstracts[i] for i in validation],
+        [train_codes[i] for i in validation],
+        labels=protocol.labels,
+        levels=(SUBGROUP,),
+    )
+    point, _, _ = chooser.predictions(vectors["train"][validation], vectors["train"][fit])[SUBGROUP]
+    scorer = CpcKnnEvaluator(
+        abstracts,
+        train_codes,
+        list(protocol.test["abstract"]),
+        list(protocol.test["codes"]),
+        labels=protocol.labels,
+        levels=(SUBGROUP,),
+        point=point,
+    )
+    _, truth, predicted = scorer.predictions(vectors["test"], vectors["train"])[SUBGROUP]
+    metrics: dict[str, Any] = {
+        "operating_point": {
+            "k": point.k,
+            "threshold": point.threshold,
+            "validation_micro_f1": point.micro_f1,
+            "validation_rows": len(validation),
+        }
+    }
     for name, mask in subsets.items():
         if mask.any():
-            micro, macro = cpc_knn.f1_scores(truth[mask], predicted[mask])
+            micro, macro = f1_scores(truth[mask], predicted[mask])
             metrics[name] = {"rows": int(mask.sum()), "micro_f1": micro, "macro_f1": macro}
     return metrics, predicted
 
 
-def _margin_intervals(protocols: dict[str, CpcProtocol], subsets: dict[str, dict[str, np.ndarray]],
-                      predicted: dict[str, dict[str, np.ndarray]], base: str,
-                      seed: int) -> dict[str, dict[str, list[float]]]:
+def _margin_intervals(
+    protocols: dict[str, CpcProtocol],
+    subsets: dict[str, dict[str, np.ndarray]],
+    predicted: dict[str, dict[str, np.ndarray]],
+    base: str,
+    seed: int,
+) -> dict[str, dict[str, list[float]]]:
     """model -> CPC headline metric -> 95% interval of its margin over the baseline, by a paired
     bootstrap over the test rows of the metric's subset."""
     intervals: dict[str, dict[str, list[float]]] = {}
@@ -230,11 +294,12 @@ def _margin_intervals(protocols: dict[str, CpcProtocol], subsets: dict[str, dict
         mask = subsets[protocol].get(subset)
         if mask is None or not mask.any():
             continue
-        truth = cpc_knn.label_matrix(list(protocols[protocol].test["codes"][mask]), protocols[protocol].labels)
+        truth = label_matrix(list(protocols[protocol].test["codes"][mask]), protocols[protocol].labels)
         for name, by_protocol in predicted.items():
             if name != base:
-                interval = cpc_knn.paired_bootstrap(truth, predicted[base][protocol][mask], by_protocol[protocol][mask],
-                                                    seed=seed)[metric]
+                interval = paired_bootstrap(
+                    truth, predicted[base][protocol][mask], by_protocol[protocol][mask], seed=seed
+                )[metric]
                 intervals.setdefault(name, {})[label] = list(interval)
     return intervals
 
@@ -242,15 +307,25 @@ def _margin_intervals(protocols: dict[str, CpcProtocol], subsets: dict[str, dict
 def _triplet_metrics(model: EmbeddingModel, triplets, plan: EvaluationPlan, name: str) -> dict[str, Any]:
     if triplets.empty:
         return {"triplets": 0, "note": "no held-out test triplets (no triplet folder, or no test split)"}
-    texts = {role: [model.text.text(t, a) for t, a in zip(triplets[f"{role}_title"], triplets[f"{role}_abstract"])]
-             for role in ROLES}
-    flat = encode(model, [t for role in ROLES for t in texts[role]], cache_root=plan.cache,
-                  batch_size=plan.batch_size, description=f"{name}: triplets")
+    texts = {
+        role: [model.text.text(t, a) for t, a in zip(triplets[f"{role}_title"], triplets[f"{role}_abstract"])]
+        for role in ROLES
+    }
+    flat = encode(
+        model,
+        [t for role in ROLES for t in texts[role]],
+        cache_root=plan.cache,
+        batch_size=plan.batch_size,
+        description=f"{name}: triplets",
+    )
     a, p, n = np.split(flat, 3)
     by_strategy = {}
     if "strategy" in triplets:
         for strategy, rows in triplets.groupby("strategy").indices.items():
-            by_strategy[str(strategy)] = {"triplets": len(rows), "accuracy": triplet_accuracy(a[rows], p[rows], n[rows])}
+            by_strategy[str(strategy)] = {
+                "triplets": len(rows),
+                "accuracy": triplet_accuracy(a[rows], p[rows], n[rows]),
+            }
     return {"triplets": len(triplets), "accuracy": triplet_accuracy(a, p, n), "by_strategy": by_strategy}
 
 
@@ -259,8 +334,11 @@ def _graph_sample(store: GraphStore, touched: Touched, plan: EvaluationPlan) -> 
     patents = read_graph_patents(store)
     if not len(patents):
         return None
-    heldout = [i for i, (pid, abstract) in enumerate(zip(patents.ids, patents.abstracts))
-               if patents.codes[i] and not touched.has(pid, abstract)]
+    heldout = [
+        i
+        for i, (pid, abstract) in enumerate(zip(patents.ids, patents.abstracts))
+        if patents.codes[i] and not touched.has(pid, abstract)
+    ]
     queries = choose_queries(heldout, plan.retrieval_queries, plan.seed)
     if plan.retrieval_corpus is not None and len(patents) > plan.retrieval_corpus:
         chosen = set(queries)
@@ -272,25 +350,30 @@ def _graph_sample(store: GraphStore, touched: Touched, plan: EvaluationPlan) -> 
     return patents, queries
 
 
-def _graph_vectors(model: EmbeddingModel, patents: GraphPatents, store: GraphStore, plan: EvaluationPlan,
-                   name: str) -> np.ndarray:
+def _graph_vectors(
+    model: EmbeddingModel, patents: GraphPatents, store: GraphStore, plan: EvaluationPlan, name: str
+) -> np.ndarray:
     """The patents' vectors: read from the graph where this model made them from the same text,
     encoded otherwise."""
-    from patentcl.search.query_model import graph_models
-    from patentcl.trainer.vector_index import stored_vectors
+    from patentcl.encoding import graph_models
+    from patentcl.graph.vector_index import stored_vectors
 
     stored: dict[str, np.ndarray] = {}
     recorded = {r["id"]: r for r in store.run("embedding_models")}.get(model.id, {})
-    same_text = ((recorded.get("text_format"), recorded.get("separator"), recorded.get("max_seq_length"))
-                 == (model.text.format, model.text.separator, int(model.model.max_seq_length)))
+    same_text = (recorded.get("text_format"), recorded.get("separator"), recorded.get("max_seq_length")) == (
+        model.text.format,
+        model.text.separator,
+        model.model.max_seq_length,
+    )
     if model.id in graph_models(store) and same_text:
         for start in range(0, len(patents), _VECTOR_PAGE):
-            page = stored_vectors(store, patents.ids[start:start + _VECTOR_PAGE])
+            page = stored_vectors(store, patents.ids[start : start + _VECTOR_PAGE])
             stored.update({pid: vector for pid, (vector, made_by) in page.items() if made_by == model.id})
     missing = [i for i, pid in enumerate(patents.ids) if pid not in stored]
     texts = [model.text.text(patents.titles[i], patents.abstracts[i]) for i in missing]
-    encoded = encode(model, texts, cache_root=plan.cache, batch_size=plan.batch_size,
-                     description=f"{name}: graph patents")
+    encoded = encode(
+        model, texts, cache_root=plan.cache, batch_size=plan.batch_size, description=f"{name}: graph patents"
+    )
     vectors = np.zeros((len(patents), model.dimension), dtype=np.float32)
     for i, pid in enumerate(patents.ids):
         if pid in stored:
@@ -336,9 +419,10 @@ def _margins(report: dict[str, Any]) -> dict[str, dict[str, float]]:
     base = report["baseline"]
     margins: dict[str, dict[str, float]] = {}
     for label, row in headline(report).items():
+        baseline = row.get(base)
         for name, value in row.items():
-            if name != base and value is not None and row.get(base) is not None:
-                margins.setdefault(name, {})[label] = value - row[base]
+            if name != base and value is not None and baseline is not None:
+                margins.setdefault(name, {})[label] = value - baseline
     return margins
 
 
@@ -346,8 +430,11 @@ def _metrics_chart(report: dict[str, Any], path: Path) -> Path:
     table = headline(report)
     labels = list(table)
     values = {name: [table[label][name] for label in labels] for name in report["models"]}
-    references = ({"published micro-F1": PUBLISHED["micro_f1"], "published macro-F1": PUBLISHED["macro_f1"]}
-                  if report["protocols"]["published"]["is_the_published_setup"] else None)
+    references = (
+        {"published micro-F1": PUBLISHED["micro_f1"], "published macro-F1": PUBLISHED["macro_f1"]}
+        if report["protocols"]["published"]["is_the_published_setup"]
+        else None
+    )
     return figures.metrics_figure(labels, values, path, references)
 
 
@@ -364,44 +451,80 @@ def _margin(value: float | None, interval: Sequence[float] | None) -> str:
 def render_markdown(report: dict[str, Any]) -> str:
     names = list(report["models"])
     base = report["baseline"]
-    lines = ["# patentcl evaluation report", "",
-             f"Created {report['created_at']} on {report['machine']} in {report['seconds']} s; "
-             f"baseline: **{base}**.", ""]
+    lines = [
+        "# patentcl evaluation report",
+        "",
+        f"Created {report['created_at']} on {report['machine']} in {report['seconds']} s; baseline: **{base}**.",
+        "",
+    ]
     lines += ["| model | id | text | tokens per text | path |", "|---|---|---|---|---|"]
-    lines += [f"| {n} | `{m['id']}` | {m['text'].get('format')} | {m.get('max_seq_length')} | `{m['path']}` |"
-              for n, m in report["models"].items()]
-    lines += ["", "## Headline", "", "| metric | " + " | ".join(names)
-              + "".join(f" | {n} − {base}" for n in names if n != base) + " |",
-              "|---|" + "---|" * (len(names) + len(names) - 1)]
+    lines += [
+        f"| {n} | `{m['id']}` | {m['text'].get('format')} | {m.get('max_seq_length')} | `{m['path']}` |"
+        for n, m in report["models"].items()
+    ]
+    lines += [
+        "",
+        "## Headline",
+        "",
+        "| metric | " + " | ".join(names) + "".join(f" | {n} − {base}" for n in names if n != base) + " |",
+        "|---|" + "---|" * (len(names) + len(names) - 1),
+    ]
     intervals = report.get("margin_intervals", {})
     for label, row in headline(report).items():
-        margins = [_margin(report["margins"].get(n, {}).get(label), intervals.get(n, {}).get(label))
-                   for n in names if n != base]
-        lines.append(f"| {label} | " + " | ".join(_fmt(row[n]) for n in names) + "".join(f" | {m}" for m in margins) + " |")
+        margins = [
+            _margin(report["margins"].get(n, {}).get(label), intervals.get(n, {}).get(label))
+            for n in names
+            if n != base
+        ]
+        lines.append(
+            f"| {label} | " + " | ".join(_fmt(row[n]) for n in names) + "".join(f" | {m}" for m in margins) + " |"
+        )
     if intervals:
-        lines += ["", "Brackets: 95% interval of a CPC margin, from a paired bootstrap over the metric's test rows "
-                  "(1,000 resamples, both models scored on the same rows). An interval that contains 0 means "
-                  "these test rows cannot tell the two models apart."]
+        lines += [
+            "",
+            "Brackets: 95% interval of a CPC margin, from a paired bootstrap over the metric's test rows "
+            "(1,000 resamples, both models scored on the same rows). An interval that contains 0 means "
+            "these test rows cannot tell the two models apart.",
+        ]
     pub = report["published_reference"]
     comparable = report["protocols"]["published"]["is_the_published_setup"]
-    lines += ["", f"Published reference on the published protocol: {pub['model']}: micro-F1 {pub['micro_f1']}, "
-              f"macro-F1 {pub['macro_f1']}"
-              + ("." if comparable else " (not comparable here: these rows are not the published rows)."),
-              "", "## CPC prediction (kNN vote)", ""]
+    lines += [
+        "",
+        f"Published reference on the published protocol: {pub['model']}: micro-F1 {pub['micro_f1']}, "
+        f"macro-F1 {pub['macro_f1']}"
+        + ("." if comparable else " (not comparable here: these rows are not the published rows)."),
+        "",
+        "## CPC prediction (kNN vote)",
+        "",
+    ]
     for protocol, summary in report["protocols"].items():
-        lines += [f"### {protocol} protocol", "", "`" + json.dumps(summary) + "`", "",
-                  "| model | k | threshold | subset | rows | micro-F1 | macro-F1 |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"### {protocol} protocol",
+            "",
+            "`" + json.dumps(summary) + "`",
+            "",
+            "| model | k | threshold | subset | rows | micro-F1 | macro-F1 |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for name, m in report["models"].items():
             cpc = m["cpc"][protocol]
             point = cpc["operating_point"]
             for subset, values in cpc.items():
                 if subset != "operating_point":
-                    lines.append(f"| {name} | {point['k']} | {point['threshold']:.2f} | {subset} | {values['rows']} | "
-                                 f"{values['micro_f1']:.3f} | {values['macro_f1']:.3f} |")
+                    lines.append(
+                        f"| {name} | {point['k']} | {point['threshold']:.2f} | {subset} | {values['rows']} | "
+                        f"{values['micro_f1']:.3f} | {values['macro_f1']:.3f} |"
+                    )
         lines.append("")
-    lines += ["k and threshold are chosen per model on a validation part of the train rows (by micro-F1); "
-              "macro-F1 averages over the labels present in the evaluated rows.", "",
-              "## Held-out data", "", "`" + json.dumps(report["heldout"]) + "`", ""]
+    lines += [
+        "k and threshold are chosen per model on a validation part of the train rows (by micro-F1); "
+        "macro-F1 averages over the labels present in the evaluated rows.",
+        "",
+        "## Held-out data",
+        "",
+        "`" + json.dumps(report["heldout"]) + "`",
+        "",
+    ]
     for name, m in report["models"].items():
         lines.append(f"- **{name}** triplets: `{json.dumps(m['triplets'])}`")
         if "retrieval" in m:

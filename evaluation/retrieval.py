@@ -3,24 +3,25 @@
 Each held-out patent queries the corpus (every patent in the graph but itself); a corpus patent is
 relevant when it shares a CPC code with the query (the codes as classified, usually subgroups)
 or, as a second judgement where the graph has citations, when one cites the other. The metrics
-are sentence-transformers' InformationRetrievalEvaluator's, computed on our ranked lists so the
-vectors come from the evaluation's cache.
+are `patentcl.evaluators.retrieval`'s, on vectors from the evaluation's cache.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
 
-from patentcl.evaluation.cpc_knn import nearest
+from patentcl.evaluators.retrieval import K, ranking_metrics
 from patentcl.graph import GraphStore
 
+_T = TypeVar("_T")
+
 _PAGE = 5000
-K = 10
 
 
 @dataclass
@@ -34,9 +35,11 @@ class GraphPatents:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def subset(self, rows: list[int]) -> "GraphPatents":
-        return GraphPatents(*([values[r] for r in rows] for values in
-                              (self.ids, self.titles, self.abstracts, self.codes, self.cited)))
+    def subset(self, rows: list[int]) -> GraphPatents:
+        def pick(values: list[_T]) -> list[_T]:
+            return [values[r] for r in rows]
+
+        return GraphPatents(pick(self.ids), pick(self.titles), pick(self.abstracts), pick(self.codes), pick(self.cited))
 
 
 def read_graph_patents(store: GraphStore) -> GraphPatents:
@@ -48,8 +51,13 @@ def read_graph_patents(store: GraphStore) -> GraphPatents:
         rows.extend(page)
         if len(page) < _PAGE:
             break
-    return GraphPatents([r["id"] for r in rows], [r["title"] for r in rows], [r["abstract"] for r in rows],
-                        [list(r["codes"] or []) for r in rows], [list(r["cited"] or []) for r in rows])
+    return GraphPatents(
+        [r["id"] for r in rows],
+        [r["title"] for r in rows],
+        [r["abstract"] for r in rows],
+        [list(r["codes"] or []) for r in rows],
+        [list(r["cited"] or []) for r in rows],
+    )
 
 
 def relevant_by_codes(patents: GraphPatents, queries: Iterable[int]) -> dict[int, set[int]]:
@@ -76,34 +84,8 @@ def choose_queries(heldout_rows: list[int], limit: int | None, seed: int) -> lis
     return sorted(random.Random(seed).sample(rows, limit)) if limit is not None and len(rows) > limit else rows
 
 
-def ranking_metrics(vectors: np.ndarray, queries: list[int], relevant: dict[int, set[int]], k: int = K) -> dict[str, Any]:
-    """MAP@k and nDCG@k of the cosine ranking of the corpus (`vectors`, normalised) for each query row
-    with at least one relevant patent; `queries` that have none are left out and counted."""
-    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
-
-    judged = [q for q in queries if relevant.get(q)]
-    if not judged:
-        return {"queries": 0, "queries_without_relevant": len(queries)}
-    sims, idx = nearest(vectors[judged], vectors, k + 1)
-    results = []
-    for q, row_sims, row_idx in zip(judged, sims, idx):
-        hits = [{"corpus_id": str(int(j)), "score": float(s)} for s, j in zip(row_sims, row_idx) if j != q]
-        results.append(hits[:k])
-    evaluator = InformationRetrievalEvaluator(
-        {str(q): "" for q in judged}, {str(i): "" for i in range(len(vectors))},
-        {str(q): {str(r) for r in relevant[q]} for q in judged},
-        map_at_k=[k], ndcg_at_k=[k], mrr_at_k=[k], accuracy_at_k=[1], precision_recall_at_k=[k], write_csv=False,
-    )
-    metrics = evaluator.compute_metrics(results)
-    return {"queries": len(judged), "queries_without_relevant": len(queries) - len(judged),
-            f"map@{k}": float(metrics["map@k"][k]), f"ndcg@{k}": float(metrics["ndcg@k"][k]),
-            f"mrr@{k}": float(metrics["mrr@k"][k]), f"precision@{k}": float(metrics["precision@k"][k]),
-            "mean_relevant_per_query": float(np.mean([len(relevant[q]) for q in judged]))}
-
-
 def retrieval_report(patents: GraphPatents, vectors: np.ndarray, queries: list[int], k: int = K) -> dict[str, Any]:
     report = {"shares_cpc_code": ranking_metrics(vectors, queries, relevant_by_codes(patents, queries), k)}
     if any(patents.cited):
         report["cited"] = ranking_metrics(vectors, queries, relevant_by_citations(patents, queries), k)
     return report
-

@@ -11,16 +11,16 @@ positive than to the negative.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from patentcl.evaluation.protocols import normalise
-from patentcl.trainer.data import ROLES, read_triplets
-from patentcl.trainer.model_card import read_provenance
+from patentcl.families import normalise
+from patentcl.provenance import read_provenance
+from patentcl.triplets import ROLES, read_triplets
 
 
 def training_folders(model: str) -> list[Path]:
@@ -43,7 +43,7 @@ class Touched:
         return bool(self.ids)
 
     def has(self, patent_id: str, abstract: str | None) -> bool:
-        return patent_id in self.ids or (bool(abstract) and normalise(abstract) in self.abstracts)
+        return patent_id in self.ids or bool(abstract and normalise(abstract) in self.abstracts)
 
     def mask(self, ids: Iterable[str], abstracts: Iterable[str | None]) -> np.ndarray:
         """True where the patent was touched."""
@@ -55,12 +55,15 @@ def touched_by_training(folders: Sequence[Path]) -> Touched:
     if not folders:
         return Touched()
     train = read_triplets(list(folders))["train"]
-    return Touched(frozenset(pid for role in ROLES for pid in train[f"{role}_id"]),
-                   frozenset(normalise(a) for role in ROLES for a in train[f"{role}_abstract"] if a))
+    return Touched(
+        frozenset(pid for role in ROLES for pid in train[f"{role}_id"]),
+        frozenset(normalise(a) for role in ROLES for a in train[f"{role}_abstract"] if a),
+    )
 
 
-def heldout_triplets(folders: Sequence[Path], touched: Touched, *, limit: int | None = None,
-                     seed: int = 42) -> pd.DataFrame:
+def heldout_triplets(
+    folders: Sequence[Path], touched: Touched, *, limit: int | None = None, seed: int = 42
+) -> pd.DataFrame:
     """Test-split triplets whose anchor, positive and negative no training triplet touched."""
     if not folders:
         return pd.DataFrame()

@@ -17,21 +17,24 @@ from __future__ import annotations
 import csv
 import shlex
 import sqlite3
+from collections.abc import Sequence
 from functools import partial
 from itertools import groupby
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from patentcl.cpc import SECTION, SECTION_TITLES, parse_cpc
 from patentcl.errors import PatentclError
-from patentcl.loaders.cpc import SECTION, SECTION_TITLES, parse_cpc
 from patentcl.loaders.idset import IdSet
 from patentcl.loaders.rejects import RejectLog
 from patentcl.loaders.runner import PATENT_PROPERTIES, Later, LoadReport, Runner, Step, Write, check_inputs
 
 Row = dict[str, Any]
 FILES = {
-    "patents": ("patents.csv", ["id:ID(Patent)", "number", "title", "abstract", "date", "type", "kind",
-                                "num_claims:int", "country", "source"]),
+    "patents": (
+        "patents.csv",
+        ["id:ID(Patent)", "number", "title", "abstract", "date", "type", "kind", "num_claims:int", "country", "source"],
+    ),
     "cpc": ("cpc.csv", ["code:ID(CPC)", "level", "title"]),
     "child_of": ("cpc_child_of.csv", [":START_ID(CPC)", ":END_ID(CPC)"]),
     "classified_as": ("classified_as.csv", [":START_ID(Patent)", ":END_ID(CPC)", "sequence:int", "type"]),
@@ -46,12 +49,17 @@ def import_arguments(outdir: Path, database: str = "neo4j", *, prefix: str | Non
     where = prefix or str(outdir.resolve())
     name = {key: f"{where}/{file}" for key, (file, _) in FILES.items()}
     return [
-        "database", "import", "full", database,
-        f"--nodes=Patent={name['patents']}", f"--nodes=CPC={name['cpc']}",
+        "database",
+        "import",
+        "full",
+        database,
+        f"--nodes=Patent={name['patents']}",
+        f"--nodes=CPC={name['cpc']}",
         f"--relationships=CHILD_OF={name['child_of']}",
         f"--relationships=CLASSIFIED_AS={name['classified_as']}",
         f"--relationships=CITES={name['cites']}",
-        "--multiline-fields=true", "--overwrite-destination=true",
+        "--multiline-fields=true",
+        "--overwrite-destination=true",
         # beside the files, not in whatever folder the command happens to run from
         f"--report-file={where}/import.report",
     ]
@@ -69,8 +77,11 @@ class AdminImportSink:
         outdir.mkdir(parents=True, exist_ok=True)
         self.outdir = outdir
         self.known = known  # patents kept: citations to other patents are skipped (or stubbed)
-        self._handles = {key: open(outdir / file, "w", encoding="utf-8", newline="") for key, (file, _) in FILES.items()
-                         if key == "cites"}
+        self._handles = {
+            key: open(outdir / file, "w", encoding="utf-8", newline="")
+            for key, (file, _) in FILES.items()
+            if key == "cites"
+        }
         self._writers = {key: csv.writer(handle) for key, handle in self._handles.items()}
         for key, writer in self._writers.items():
             writer.writerow(FILES[key][1])
@@ -113,7 +124,8 @@ class AdminImportSink:
             replaced = ", ".join(f"{key} = excluded.{key}" for key in keys if key != "id")
             statement = self._upserts[keys] = (
                 f"INSERT INTO patent ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))}) "
-                f"ON CONFLICT(id) DO UPDATE SET {replaced}")
+                f"ON CONFLICT(id) DO UPDATE SET {replaced}"
+            )
         return statement
 
     def _patents(self, rows: list[Row]) -> int:
@@ -136,9 +148,13 @@ class AdminImportSink:
             types = group.get("types") or [None] * len(group["codes"])
             for code in group["codes"]:
                 self._add_cpc(code)
-            self._db.executemany("INSERT INTO classified VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                 ((group["id"], code, sequence, kind)
-                                  for code, sequence, kind in zip(group["codes"], group["sequences"], types)))
+            self._db.executemany(
+                "INSERT INTO classified VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    (group["id"], code, sequence, kind)
+                    for code, sequence, kind in zip(group["codes"], group["sequences"], types)
+                ),
+            )
             written += len(group["codes"])
         return written
 
@@ -148,7 +164,8 @@ class AdminImportSink:
         for group in groups:
             stubs = group.get("stubs") or [None] * len(group["cited"])
             for cited, sequence, day, category, stub in zip(
-                    group["cited"], group["sequences"], group["dates"], group["categories"], stubs):
+                group["cited"], group["sequences"], group["dates"], group["categories"], stubs
+            ):
                 if cited not in self.known:
                     if stub is None:
                         continue  # the graph load's MATCH finds no such patent either
@@ -173,8 +190,12 @@ class AdminImportSink:
             return
         for node in parse_cpc(code).lineage():
             if node.code not in self._cpc:
-                self._cpc[node.code] = {"code": node.code, "level": node.level, "parent": node.parent,
-                                        "title": SECTION_TITLES[node.code] if node.level == SECTION else None}
+                self._cpc[node.code] = {
+                    "code": node.code,
+                    "level": node.level,
+                    "parent": node.parent,
+                    "title": SECTION_TITLES[node.code] if node.level == SECTION else None,
+                }
 
     def _copy(self, key: str, select: str) -> int:
         """Writes the staged rows `select` reads to the file of `key`; returns how many."""
@@ -193,8 +214,9 @@ class AdminImportSink:
             handle.close()
         counts = dict(self.rows)
         counts["patents"] = self._copy("patents", f"SELECT {', '.join(PATENT_PROPERTIES)} FROM patent ORDER BY rowid")
-        counts["classified_as"] = self._copy("classified_as",
-                                             "SELECT patent, code, sequence, type FROM classified ORDER BY rowid")
+        counts["classified_as"] = self._copy(
+            "classified_as", "SELECT patent, code, sequence, type FROM classified ORDER BY rowid"
+        )
         self._db.close()
         (self.outdir / _STAGING).unlink(missing_ok=True)
         nodes = sorted(self._cpc.values(), key=lambda n: n["code"])
@@ -211,18 +233,26 @@ class AdminImportSink:
         return counts
 
 
-def export_admin_import(outdir: Path, source: Any, *, extra_steps: Sequence[Step] = (),
-                        batch_size: int = 5000, rejects_path: Path | None = None,
-                        database: str = "neo4j") -> tuple[LoadReport, dict[str, int]]:
+def export_admin_import(
+    outdir: Path,
+    source: Any,
+    *,
+    extra_steps: Sequence[Step] = (),
+    batch_size: int = 5000,
+    rejects_path: Path | None = None,
+    database: str = "neo4j",
+) -> tuple[LoadReport, dict[str, int]]:
     """Converts `source` into neo4j-admin files in `outdir`; also writes `import.sh` there."""
-    if outdir.exists() and any(p.name not in {f for f, _ in FILES.values()} | {"import.sh", _STAGING, "rejects.tsv"}
-                               for p in outdir.iterdir()):
+    if outdir.exists() and any(
+        p.name not in {f for f, _ in FILES.values()} | {"import.sh", _STAGING, "rejects.tsv"} for p in outdir.iterdir()
+    ):
         raise PatentclError(f"{outdir} holds other files; give an empty or new folder")
     steps = source.steps() + list(extra_steps)
     check_inputs(steps)
-    report = LoadReport(rejects_path=rejects_path or outdir / "rejects.tsv")
+    rejects_path = rejects_path or outdir / "rejects.tsv"
+    report = LoadReport(rejects_path=rejects_path)
     outdir.mkdir(parents=True, exist_ok=True)
-    rejects = RejectLog(report.rejects_path)
+    rejects = RejectLog(rejects_path)
     try:
         source.prepare()
         sink = AdminImportSink(outdir, source.kept)
@@ -239,7 +269,7 @@ def export_admin_import(outdir: Path, source: Any, *, extra_steps: Sequence[Step
         "#\n"
         "# With the docker-compose.yml of patentcl (from the repository folder):\n"
         "#   docker compose stop neo4j\n"
-        f"#   docker compose run --rm --no-deps -v \"{outdir.resolve()}:/import/patentcl:ro\" neo4j \\\n"
+        f'#   docker compose run --rm --no-deps -v "{outdir.resolve()}:/import/patentcl:ro" neo4j \\\n'
         f"#     {import_command(outdir, database, prefix='/import/patentcl')}\n"
         "#   docker compose start neo4j\n"
         "set -e\n"

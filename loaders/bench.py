@@ -20,7 +20,6 @@ import json
 import multiprocessing
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,12 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from patentcl.config import Settings
+from patentcl.loaders import patentsview_fixture
 
-FIXTURE_SCRIPT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "make_patentsview.py"
 
-
-def _measure(engine: str, kind: str, inputs: list[str], batch_size: int, warm_up: bool, home: str,
-             result: Any) -> None:
+def _measure(engine: str, kind: str, inputs: list[str], batch_size: int, warm_up: bool, home: str, result: Any) -> None:
     """Runs in a child process: one load into a fresh graph of `engine` under `home`, after a
     warm-up load of the same data (then deleted) when `warm_up`."""
     from patentcl.graph import open_store
@@ -50,12 +47,14 @@ def _measure(engine: str, kind: str, inputs: list[str], batch_size: int, warm_up
                 if left := store.describe().labels.get("Patent"):
                     raise RuntimeError(f"the warm-up's patents were not deleted ({left} left)")
             figures = _load(store, settings, kind, inputs, batch_size, server_pid)
-    result.update(figures, startup_s=startup, cold_wall_s=cold and cold["wall_s"],
-                  cold_server_cpu_s=cold and cold["server_cpu_s"])
+    result.update(
+        figures, startup_s=startup, cold_wall_s=cold and cold["wall_s"], cold_server_cpu_s=cold and cold["server_cpu_s"]
+    )
 
 
-def _load(store: Any, settings: Settings, kind: str, inputs: list[str], batch_size: int,
-          server_pid: int | None) -> dict[str, Any]:
+def _load(
+    store: Any, settings: Settings, kind: str, inputs: list[str], batch_size: int, server_pid: int | None
+) -> dict[str, Any]:
     """One load of the data set, with its timings, CPU and the graph it left."""
     from patentcl.graph.processes import cpu_seconds
     from patentcl.loaders.csv_export import CsvSource
@@ -81,8 +80,10 @@ def _load(store: Any, settings: Settings, kind: str, inputs: list[str], batch_si
         "client_cpu_s": cpu,
         "server_cpu_s": (server_cpu - server_before) if server_cpu is not None and server_before is not None else None,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "queries": {name: {"rows": int(rows), "seconds": seconds, "render_seconds": report.render_stats.get(name, 0.0)}
-                    for name, (rows, seconds) in report.write_stats.items()},
+        "queries": {
+            name: {"rows": int(rows), "seconds": seconds, "render_seconds": report.render_stats.get(name, 0.0)}
+            for name, (rows, seconds) in report.write_stats.items()
+        },
         "labels": graph.labels,
         "relationships": graph.relationships,
         "rejected": report.rejected,
@@ -94,7 +95,8 @@ def measure(engine: str, kind: str, inputs: list[Path], batch_size: int, *, warm
     with tempfile.TemporaryDirectory(prefix="patentcl-bench-") as home, multiprocessing.Manager() as manager:
         result = manager.dict()
         child = multiprocessing.get_context("spawn").Process(
-            target=_measure, args=(engine, kind, [str(p) for p in inputs], batch_size, warm_up, home, result))
+            target=_measure, args=(engine, kind, [str(p) for p in inputs], batch_size, warm_up, home, result)
+        )
         child.start()
         child.join()
         if child.exitcode != 0:
@@ -103,11 +105,8 @@ def measure(engine: str, kind: str, inputs: list[Path], batch_size: int, *, warm
 
 
 def generate_fixture(outdir: Path, patents: int, seed: int = 7) -> Path:
-    """A PatentsView fixture written by tests/fixtures/make_patentsview.py (deterministic)."""
-    if not FIXTURE_SCRIPT.is_file():
-        raise FileNotFoundError(f"{FIXTURE_SCRIPT} is needed to generate a PatentsView fixture")
-    subprocess.run([sys.executable, str(FIXTURE_SCRIPT), "--out", str(outdir), "--patents", str(patents),
-                    "--seed", str(seed)], check=True, stderr=subprocess.DEVNULL)
+    """A synthetic PatentsView data set of `patents` patents in `outdir` (deterministic)."""
+    patentsview_fixture.generate(outdir, patents=patents, seed=seed)
     return outdir
 
 
@@ -154,8 +153,10 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
 
 def describe_machine() -> str:
     load = os.getloadavg()
-    return (f"{os.cpu_count()} CPUs, load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}, "
-            f"Python {sys.version.split()[0]}")
+    return (
+        f"{os.cpu_count()} CPUs, load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}, "
+        f"Python {sys.version.split()[0]}"
+    )
 
 
 def dumps(data: dict[str, Any]) -> str:

@@ -49,7 +49,7 @@ class Checkpoint:
         self.rejects_bytes = 0
 
     @classmethod
-    def for_load(cls, home: Path, definition: dict[str, Any]) -> "Checkpoint":
+    def for_load(cls, home: Path, definition: dict[str, Any]) -> Checkpoint:
         return cls(home / "checkpoints" / f"load-{load_key(definition)}.json", definition)
 
     def exists(self) -> bool:

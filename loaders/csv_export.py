@@ -14,13 +14,13 @@ its file is a duplicate and writes nothing (README.md, Loading patents).
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from patentcl.loaders.cpc import CpcError, parse_cpc
+from patentcl.cpc import CpcError, parse_code_list
 from patentcl.loaders.filters import BadValue, LoadFilter, Sampler, parse_date
 from patentcl.loaders.ids import check_id
 from patentcl.loaders.idset import IdSet
@@ -31,11 +31,22 @@ from patentcl.progress import progress_bar
 COLUMNS = ("publication_number", "title", "abstract", "cpc_codes")
 DATE_COLUMNS = ("publication_date", "grant_date", "date")
 _PUBLICATION = re.compile(r"^([A-Z]{2})(.*?\d.*?)([A-Z]\d?)?$")
-_SEPARATORS = re.compile(r"[;,|]")
 # US kind codes (WIPO ST.16) that tell the document type.
-_US_TYPES = {"A": "utility", "B1": "utility", "B2": "utility", "A1": "application", "A2": "application",
-             "A9": "application", "S": "design", "S1": "design", "E": "reissue", "E1": "reissue",
-             "P2": "plant", "P3": "plant", "H": "statutory invention registration"}
+_US_TYPES = {
+    "A": "utility",
+    "B1": "utility",
+    "B2": "utility",
+    "A1": "application",
+    "A2": "application",
+    "A9": "application",
+    "S": "design",
+    "S1": "design",
+    "E": "reissue",
+    "E1": "reissue",
+    "P2": "plant",
+    "P3": "plant",
+    "H": "statutory invention registration",
+}
 
 
 def split_publication_number(publication: str) -> tuple[str | None, str, str | None]:
@@ -44,52 +55,6 @@ def split_publication_number(publication: str) -> tuple[str | None, str, str | N
     if match is None:
         return None, publication, None
     return match[1], match[2], match[3]
-
-
-def _quoted_items(inner: str) -> list[str]:
-    """Items of a Python or JSON list of quoted strings (CPC codes hold no commas or quotes)."""
-    items = []
-    for item in inner.split(","):
-        item = item.strip()
-        if len(item) < 2 or item[0] not in "'\"" or item[-1] != item[0]:
-            raise BadValue(f"cpc_codes: {item[:40]!r} in {inner[:80]!r} is not a quoted code")
-        items.append(item[1:-1])
-    return items
-
-
-_NORMALISED: dict[str, str] = {}  # code as written -> normalised code (there are few distinct codes)
-
-
-def parse_code_list(text: str) -> list[str]:
-    """The normalised CPC codes of a `cpc_codes` cell, in order, without repeats."""
-    text = text.strip()
-    if text.startswith("["):
-        if not text.endswith("]"):
-            raise BadValue("cpc_codes: unterminated list")
-        inner = text[1:-1].strip()
-        if not inner:
-            return []
-        if inner.startswith("{"):
-            try:
-                items = [item["code"] for item in json.loads(text)]
-            except (ValueError, TypeError, KeyError):
-                raise BadValue("cpc_codes: not a JSON list of objects with a code") from None
-        else:
-            items = _quoted_items(inner)
-    else:
-        items = [item for item in _SEPARATORS.split(text) if item.strip()]
-    codes: dict[str, None] = {}
-    for item in items:
-        code = _NORMALISED.get(item)
-        if code is None:
-            try:
-                code = parse_cpc(item).code
-            except CpcError as exc:
-                raise BadValue(f"cpc_codes: {exc}") from None
-            if len(_NORMALISED) < 1_000_000:
-                _NORMALISED[item] = code
-        codes[code] = None
-    return list(codes)
 
 
 def _csv_date(text: str) -> str | None:
@@ -131,13 +96,16 @@ class CsvSource:
         return {"source": "csv", "filter": self.filter.describe(), "encoding": self.encoding}
 
     def steps(self) -> list[Step]:
-        return [CsvStep(self, path, i) for i, path in enumerate(self.files)]
+        return list(self._steps())
+
+    def _steps(self) -> Iterator[CsvStep]:
+        return (CsvStep(self, path, i) for i, path in enumerate(self.files))
 
     def prepare(self) -> None:
         if not self.filter.sample:
             return
         sampler = Sampler(self.filter.sample, self.filter.seed)
-        for step in self.steps():
+        for step in self._steps():
             with step.open() as table, progress_bar(f"{step.path.name} (sample)") as advance:
                 for n, record in enumerate(table.records(), 1):
                     if n % 65536 == 0:
@@ -172,7 +140,7 @@ class CsvStep(Step):
         patent_id = check_id(fields[at["publication_number"]].strip(), "publication_number")
         try:
             codes = parse_code_list(fields[at["cpc_codes"]])
-        except BadValue as exc:
+        except CpcError as exc:
             raise Rejected("cpc_codes", str(exc)) from None
         day = None
         if self.date_column:
@@ -220,13 +188,17 @@ class CsvStep(Step):
         self.source.content[patent_id] = content
         counts["loaded" if first else "replaced"] += 1
         # every property and every code: the row replaces the patent whole
-        return {"patent": patent, "again": not first,
-                "cpc": {"id": patent_id, "codes": codes, "sequences": list(range(len(codes))), "replace": True}}
+        return {
+            "patent": patent,
+            "again": not first,
+            "cpc": {"id": patent_id, "codes": codes, "sequences": list(range(len(codes))), "replace": True},
+        }
 
     def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
         # a patent whose first row came in an earlier batch is in the graph: MERGE it directly
         first_here = {r["patent"]["id"] for r in rows if not r["again"]}
         again = [r["patent"] for r in rows if r["again"] and r["patent"]["id"] not in first_here]
         new = [r["patent"] for r in rows if not r["again"] or r["patent"]["id"] in first_here]
-        return run_uncounted(sink.patents(new), sink.patents(again, existing=True),
-                             sink.classifications([r["cpc"] for r in rows]))
+        return run_uncounted(
+            sink.patents(new), sink.patents(again, existing=True), sink.classifications([r["cpc"] for r in rows])
+        )

@@ -16,7 +16,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from patentcl.loaders.cpc import normalise_prefix
+from patentcl.cpc import normalise_prefix
 from patentcl.loaders.idset import IdSet
 
 ALL_TYPES = "all"
@@ -51,9 +51,16 @@ class LoadFilter:
     seed: int = 0
 
     @classmethod
-    def from_options(cls, *, date_from: str | None = None, date_to: str | None = None,
-                     types: str | None = "utility", cpc: str | None = None,
-                     sample: int | None = None, seed: int = 0) -> "LoadFilter":
+    def from_options(
+        cls,
+        *,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        types: str | None = "utility",
+        cpc: str | None = None,
+        sample: int | None = None,
+        seed: int = 0,
+    ) -> LoadFilter:
         """Builds a filter from command-line strings; ValueError names the bad option."""
         for name, value in (("--from", date_from), ("--to", date_to)):
             if value is not None:

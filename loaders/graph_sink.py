@@ -31,12 +31,12 @@ had written, and never duplicates an edge.
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
+from patentcl.cpc import SECTION, SECTION_TITLES, parse_cpc
 from patentcl.errors import ConstraintViolation
 from patentcl.graph import GraphStore, PreparedQuery
-from patentcl.loaders.cpc import SECTION, SECTION_TITLES, parse_cpc
 from patentcl.loaders.idset import IdSet
 from patentcl.loaders.runner import Write
 
@@ -52,12 +52,20 @@ class GraphSink:
         # per query: [rows given, seconds running it] (writer thread; a failed attempt's time
         # counts, its rows do not) and seconds rendering it ahead (reader thread); for benchmarks
         self.stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-        self.render_seconds: Counter = Counter()
+        self.render_seconds: defaultdict[str, float] = defaultdict(float)
         self._citations = "load_citations_keep_external" if keep_external_citations else "load_citations"
         self._queries = {
-            name: store.query(name) for name in (
-                "existing_patents", "create_patents", "load_patents", "load_abstracts", "load_cpc_nodes",
-                "load_cpc_parents", "create_classifications", "delete_classifications", "load_classifications",
+            name: store.query(name)
+            for name in (
+                "existing_patents",
+                "create_patents",
+                "load_patents",
+                "load_abstracts",
+                "load_cpc_nodes",
+                "load_cpc_parents",
+                "create_classifications",
+                "delete_classifications",
+                "load_classifications",
                 "load_cpc_titles",
                 self._citations,
             )
@@ -210,8 +218,10 @@ class _Classifications:
         self.fresh, self.replaced, self.known = fresh, replaced, known
         self.delete = _Unwind(sink, "delete_classifications", _ids(replaced))
         created = [group for group in fresh + replaced if group["codes"]]
-        self.writes = [_Unwind(sink, "create_classifications", created, _edges(created)),
-                       _Unwind(sink, "load_classifications", known, _edges(known))]
+        self.writes = [
+            _Unwind(sink, "create_classifications", created, _edges(created)),
+            _Unwind(sink, "load_classifications", known, _edges(known)),
+        ]
 
     def run(self) -> int:
         sink = self.sink
@@ -238,8 +248,9 @@ class _Classifications:
             unclassified.discard(group["id"])
         sink._write_now("delete_classifications", _ids(replaced))
         created = [group for group in fresh + replaced if group["codes"]]
-        return (sink._write_now("create_classifications", created, _edges(created))
-                + sink._write_now("load_classifications", self.known, _edges(self.known)))
+        return sink._write_now("create_classifications", created, _edges(created)) + sink._write_now(
+            "load_classifications", self.known, _edges(self.known)
+        )
 
 
 def _latest(groups: list[Row]) -> list[Row]:

@@ -10,7 +10,7 @@ any other shape (`H002345` with leading zeros, foreign publication numbers) go t
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 _NUMBERED = re.compile(r"^([A-Z]{0,3})([1-9]\d{0,7})$")
 # Numbers up to 2**25 (33.5 million, 4 MB per prefix) get bits; larger ones go to the plain set.

@@ -7,11 +7,12 @@ completes, so `--resume` after a complete load starts a fresh (idempotent) one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from patentcl.config import Settings
-from patentcl.graph import GraphStore
+from patentcl.graph import GraphStore, database_name
 from patentcl.loaders.checkpoint import Checkpoint, input_fingerprint, load_key
 from patentcl.loaders.graph_sink import GraphSink
 from patentcl.loaders.rejects import RejectLog
@@ -34,8 +35,7 @@ def default_rejects_path(settings: Settings, definition: dict[str, Any]) -> Path
 
 def graph_identity(settings: Settings) -> dict[str, str]:
     """Which graph a checkpoint belongs to (a checkpoint never resumes into another graph)."""
-    database = settings.neo4j_database if settings.engine == "neo4j" else settings.graph_name
-    return {"graph": settings.graph, "database": database}
+    return {"graph": settings.graph, "database": database_name(settings)}
 
 
 def load_definition(source: Source, steps: list[Step], settings: Settings) -> dict[str, Any]:

@@ -27,23 +27,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from patentcl.loaders.cpc import CpcError, parse_cpc
+from patentcl.cpc import CpcError, parse_cpc
 from patentcl.loaders.filters import BadValue, LoadFilter, Sampler, parse_date
 from patentcl.loaders.ids import check_id
 from patentcl.loaders.idset import IdSet
-from patentcl.loaders.runner import (PATENT_PROPERTIES, BatchWrite, Rejected, Row, Step, run_uncounted, run_write_of,
-                                     run_writes)
+from patentcl.loaders.runner import (
+    PATENT_PROPERTIES,
+    BatchWrite,
+    Rejected,
+    Row,
+    Step,
+    run_uncounted,
+    run_write_of,
+    run_writes,
+)
 from patentcl.loaders.tables import DEFAULT_ENCODING, InputError, Table, open_table
 from patentcl.progress import progress_bar
 
 PATENT, ABSTRACT, CPC, CITATION, TITLE = (
-    "g_patent", "g_patent_abstract", "g_cpc_current", "g_us_patent_citation", "g_cpc_title")
+    "g_patent",
+    "g_patent_abstract",
+    "g_cpc_current",
+    "g_us_patent_citation",
+    "g_cpc_title",
+)
 TABLES = (PATENT, ABSTRACT, CPC, CITATION, TITLE)
 SUFFIXES = (".tsv", ".tsv.zip", ".zip", ".tsv.gz")
 SOURCE = "patentsview"
 _MISSING = {"", "NULL", "\\N"}  # how SQL dumps write a missing value
-_SKIP_OPTION = {ABSTRACT: "--no-abstracts", CPC: "--no-classifications", CITATION: "--no-citations",
-                TITLE: "--no-titles"}
+_SKIP_OPTION = {
+    ABSTRACT: "--no-abstracts",
+    CPC: "--no-classifications",
+    CITATION: "--no-citations",
+    TITLE: "--no-titles",
+}
 
 
 def locate(directory: Path, tables: tuple[str, ...]) -> dict[str, Path]:
@@ -173,9 +190,12 @@ class PatentsViewSource:
         self.keep_external_citations = options.keep_external_citations
 
     def definition(self) -> dict[str, Any]:
-        return {"source": SOURCE, "options": self.options.__dict__, "filter": self.filter.describe(),
-                "encoding": self.encoding}
-
+        return {
+            "source": SOURCE,
+            "options": self.options.__dict__,
+            "filter": self.filter.describe(),
+            "encoding": self.encoding,
+        }
 
     def steps(self) -> list[Step]:
         steps: list[Step] = [PatentStep(self)]
@@ -201,7 +221,10 @@ class PatentsViewSource:
     def _patents_with_prefix(self) -> IdSet:
         prefixes = self.filter.cpc_prefixes
         ids = IdSet()
-        with open_table(self.files[CPC], "\t", self.encoding) as table, progress_bar(f"{self.files[CPC].name} (CPC filter)") as advance:
+        with (
+            open_table(self.files[CPC], "\t", self.encoding) as table,
+            progress_bar(f"{self.files[CPC].name} (CPC filter)") as advance,
+        ):
             table.require(("patent_id", "cpc_group"), purpose="for --cpc")
             at_id, at_code = table.columns["patent_id"], table.columns["cpc_group"]
             for n, record in enumerate(table.records(), 1):
@@ -220,7 +243,10 @@ class PatentsViewSource:
 
     def _sample(self, within: IdSet | None) -> IdSet:
         sampler = Sampler(self.filter.sample or 0, self.filter.seed)
-        with open_table(self.files[PATENT], "\t", self.encoding) as table, progress_bar(f"{self.files[PATENT].name} (sample)") as advance:
+        with (
+            open_table(self.files[PATENT], "\t", self.encoding) as table,
+            progress_bar(f"{self.files[PATENT].name} (sample)") as advance,
+        ):
             at = table.columns
             for n, record in enumerate(table.records(), 1):
                 if n % 65536 == 0:
@@ -325,7 +351,7 @@ class _PatentRuns:
         self._kept = False
 
     def verdict(self, patent_id: str, key: str) -> str | None:
-        """"skipped" (patent not kept), "duplicate" (key seen in this run) or None (load the row)."""
+        """ "skipped" (patent not kept), "duplicate" (key seen in this run) or None (load the row)."""
         if patent_id != self._patent:
             self._patent, self._seen, self._kept = patent_id, set(), patent_id in self.kept
         if not self._kept:
@@ -359,8 +385,13 @@ class ClassificationStep(_Step):
         if verdict:
             return verdict
         # the patent's first row in this load: its edges (from an earlier load) are replaced
-        return {"id": patent_id, "code": code, "sequence": sequence, "type": _text(fields[self.i_type]),
-                "replace": self._classified.add(patent_id)}
+        return {
+            "id": patent_id,
+            "code": code,
+            "sequence": sequence,
+            "type": _text(fields[self.i_type]),
+            "replace": self._classified.add(patent_id),
+        }
 
     def prepare(self, sink: Any, rows: list[Row]) -> BatchWrite:
         return run_writes(loaded=sink.classifications(columns_by_patent(rows, _CODE_COLUMNS, ("replace",))))
@@ -370,8 +401,11 @@ class CitationStep(_Step):
     keyed = True  # the cited patents of the current patent's rows
 
     def __init__(self, source: PatentsViewSource):
-        super().__init__(source, CITATION, ("patent_id", "citation_sequence", "citation_patent_id",
-                                            "citation_date", "citation_category"))
+        super().__init__(
+            source,
+            CITATION,
+            ("patent_id", "citation_sequence", "citation_patent_id", "citation_date", "citation_category"),
+        )
         self.keep_external = source.options.keep_external_citations
         self._runs = _PatentRuns(self.kept)
 
@@ -387,8 +421,13 @@ class CitationStep(_Step):
         verdict = self._runs.verdict(patent_id, cited)
         if verdict:
             return verdict
-        row = {"id": patent_id, "cited": cited, "sequence": sequence, "date": day,
-               "category": _text(fields[self.i_category])}
+        row: Row = {
+            "id": patent_id,
+            "cited": cited,
+            "sequence": sequence,
+            "date": day,
+            "category": _text(fields[self.i_category]),
+        }
         if self.keep_external and cited not in self.kept:
             # an id-only node is created for it unless an earlier load put the patent in the graph
             row["stub"] = {"number": cited, "country": "US", "source": f"{SOURCE}:citation"}
@@ -407,8 +446,11 @@ class TitleStep(Step):
     delimiter = "\t"
     keyed = True  # the codes titled so far
     columns = ("cpc_subclass", "cpc_subclass_title", "cpc_group", "cpc_group_title", "cpc_class", "cpc_class_title")
-    _LEVELS = (("cpc_class", "cpc_class_title"), ("cpc_subclass", "cpc_subclass_title"),
-               ("cpc_group", "cpc_group_title"))
+    _LEVELS = (
+        ("cpc_class", "cpc_class_title"),
+        ("cpc_subclass", "cpc_subclass_title"),
+        ("cpc_group", "cpc_group_title"),
+    )
 
     def __init__(self, path: Path, name: str = TITLE, encoding: str = DEFAULT_ENCODING):
         self.path = path

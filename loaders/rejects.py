@@ -7,6 +7,7 @@ rejected after the last checkpoint are not listed twice.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -51,7 +52,7 @@ class RejectLog:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if resume_at is not None and path.exists() and path.stat().st_size >= resume_at > 0:
-                self._file = open(path, "r+b")
+                self._file: io.BufferedIOBase = open(path, "r+b")
                 self._file.truncate(resume_at)
                 self._file.seek(resume_at)
             else:
@@ -77,10 +78,3 @@ class RejectLog:
 
     def close(self) -> None:
         self._file.close()
-
-
-def read_rejects(path: Path) -> list[dict[str, str]]:
-    """The rejects file as dicts (for summaries and tests)."""
-    with open(path, encoding="utf-8", newline="") as f:
-        header = f.readline().rstrip("\n").split("\t")
-        return [dict(zip(header, line.rstrip("\n").split("\t"))) for line in f if line.strip()]

@@ -19,10 +19,11 @@ import sys
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from patentcl.loaders.checkpoint import Checkpoint
 from patentcl.loaders.rejects import RejectLog
@@ -108,19 +109,23 @@ def run_writes(**writes: Write) -> BatchWrite:
 def run_uncounted(*writes: Write) -> BatchWrite:
     """Runs the writes in order, adding no counter: for steps whose reader counts the records
     (what a batch writes depends on the records beside it, which a resume changes)."""
+
     def run() -> dict[str, int]:
         for write in writes:
             write.run()
         return {}
+
     return run
 
 
 def run_write_of(write: Write, sent: int) -> BatchWrite:
     """`loaded`: what the graph wrote of the `sent` rows; `not_in_graph`: the rest (an end point
     they need is not in the graph)."""
+
     def run() -> dict[str, int]:
         written = write.run()
         return {"loaded": written, "not_in_graph": sent - written}
+
     return run
 
 
@@ -168,7 +173,7 @@ class _Writer:
     def __init__(self, save: Callable[[_Job, Counter], None]):
         self.save = save
         self.written: dict[str, Counter] = {}  # per step: counters the writes reported
-        self.seconds: Counter = Counter()  # per step: time spent writing
+        self.seconds: defaultdict[str, float] = defaultdict(float)  # per step: time spent writing
         self.error: BaseException | None = None
         self._stopping = False
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=2)
@@ -247,9 +252,9 @@ class Runner:
         finally:
             writer.close()
             sys.setswitchinterval(interval)
-        for step in report.steps:
-            step.counts = dict(Counter(step.counts) + writer.written.get(step.name, Counter()))
-            step.write_seconds = writer.seconds[step.name]
+        for done in report.steps:
+            done.counts = dict(Counter(done.counts) + writer.written.get(done.name, Counter()))
+            done.write_seconds = writer.seconds[done.name]
         report.seconds = time.perf_counter() - started
         report.rejected = sum(s.counts.get("rejected", 0) for s in report.steps)
         return report
@@ -324,12 +329,12 @@ class Runner:
                         continue
                     if replay:
                         continue
-                    if out.__class__ is str:
-                        counts[out] += 1
-                    elif out.__class__ is list:
+                    if type(out) is dict:
+                        batch.append(out)
+                    elif type(out) is list:
                         batch.extend(out)
                     else:
-                        batch.append(out)
+                        counts[out] += 1
                     if len(batch) >= batch_size:
                         submit(index)
                 if not done_before:
@@ -349,5 +354,18 @@ def check_inputs(steps: list[Step]) -> None:
         step.open().close()
 
 
-__all__ = ["BatchWrite", "Later", "LoadReport", "PATENT_PROPERTIES", "Rejected", "Runner", "Step", "StepReport",
-           "check_inputs", "run_uncounted", "run_write_of", "run_writes", "Write"]
+__all__ = [
+    "BatchWrite",
+    "Later",
+    "LoadReport",
+    "PATENT_PROPERTIES",
+    "Rejected",
+    "Runner",
+    "Step",
+    "StepReport",
+    "check_inputs",
+    "run_uncounted",
+    "run_write_of",
+    "run_writes",
+    "Write",
+]

@@ -22,10 +22,11 @@ import sys
 import zipfile
 import zlib
 from collections import deque
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from io import StringIO
 from pathlib import Path
-from typing import BinaryIO, Iterator, NamedTuple, Sequence
+from typing import NamedTuple, Protocol
 
 from patentcl.errors import PatentclError
 
@@ -42,9 +43,16 @@ _BLOCK = 1 << 20
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # as text mode with newline="" splits lines
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # What a file that is not a table usually is, by its first bytes.
-_SIGNATURES = ((b"\x1f\x8b", "gzip-compressed data"), (b"PK\x03\x04", "a zip archive"),
-               (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-               (b"%PDF", "a PDF document"), (b"\xff\xfe", "UTF-16 text"), (b"\xfe\xff", "UTF-16 text"))
+_SIGNATURES = (
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"),
+)
 _RENAME = {"gzip-compressed data": "name it .csv.gz or .tsv.gz", "a zip archive": "name it .zip"}
 
 
@@ -60,6 +68,12 @@ class Record(NamedTuple):
     error: str | None = None
 
 
+class _Bytes(Protocol):
+    """What a table is read from: a plain file, a zip archive's member or a gzip stream."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class _Problem(NamedTuple):
     line: int
     offset: int  # of the byte, in the (uncompressed) table
@@ -73,7 +87,7 @@ class _Lines:
     Whole blocks are decoded at once; only a block holding a bad byte or a NUL is decoded again
     line by line, to say where."""
 
-    def __init__(self, raw: BinaryIO, encoding: str, display: str):
+    def __init__(self, raw: _Bytes, encoding: str, display: str):
         self.raw = raw
         self.encoding = encoding
         self.codec = "utf-8" if encoding.startswith("utf-8") else encoding
@@ -122,8 +136,10 @@ class _Lines:
         if len(chunk) == _FIRST and b"\n" not in chunk and b"\r" not in chunk:
             raise InputError(f"{self.display} is not a text table: its first {_FIRST:,} bytes hold no line end")
         if chunk.startswith(_BOM) and self.codec != "utf-8":
-            raise InputError(f"{self.display} starts with a UTF-8 byte-order mark: it is UTF-8, "
-                             f"not {self.encoding} (leave out --encoding)")
+            raise InputError(
+                f"{self.display} starts with a UTF-8 byte-order mark: it is UTF-8, "
+                f"not {self.encoding} (leave out --encoding)"
+            )
 
     def _decode_line(self, raw: bytes, line: int, offset: int) -> str:
         try:
@@ -141,7 +157,7 @@ class _Lines:
 class Table:
     """An open table: its header, column positions by name, and a record stream."""
 
-    def __init__(self, raw: BinaryIO, delimiter: str, display: str, encoding: str, stack: ExitStack):
+    def __init__(self, raw: _Bytes, delimiter: str, display: str, encoding: str, stack: ExitStack):
         self.display = display
         self._stack = stack
         self._lines = _Lines(raw, encoding, display)
@@ -154,8 +170,10 @@ class Table:
             raise InputError(f"{display} line 1: cannot read the header: {exc}") from None
         if self._lines.problems:
             problem = self._lines.problems[0]
-            raise InputError(f"{display} is not a text table in {encoding}: its header, at byte offset "
-                             f"{problem.offset}: {problem.what}{problem.hint}")
+            raise InputError(
+                f"{display} is not a text table in {encoding}: its header, at byte offset "
+                f"{problem.offset}: {problem.what}{problem.hint}"
+            )
         if any(_CONTROL.search(name) for name in header):
             raise InputError(f"{display} is not a text table: its header holds control characters")
         self.header = [name.strip() for name in header]
@@ -183,7 +201,8 @@ class Table:
             except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
                 raise InputError(
                     f"{self.display} is damaged after line {previous_line} ({exc}); what was read before "
-                    "is loaded and checkpointed: replace the file and run again with --resume") from None
+                    "is loaded and checkpointed: replace the file and run again with --resume"
+                ) from None
             except csv.Error as exc:
                 start = previous_line + 1
                 previous_line = reader.line_num
@@ -216,7 +235,7 @@ class Table:
     def close(self) -> None:
         self._stack.close()
 
-    def __enter__(self) -> "Table":
+    def __enter__(self) -> Table:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -241,7 +260,7 @@ def member_name(path: Path) -> str:
     return str(path)
 
 
-def _open_bytes(path: Path, stack: ExitStack) -> BinaryIO:
+def _open_bytes(path: Path, stack: ExitStack) -> _Bytes:
     """The table's bytes: a plain file, the table inside a zip archive, or a gzipped file."""
     suffix = path.suffix.lower()
     if suffix == ".zip":

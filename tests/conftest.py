@@ -13,24 +13,28 @@ with one line saying why, except under CI, where that is a failure.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from helpers import SHARED_DATA, FalkorDBGraphs, Graphs, Neo4jGraphs, patentsview_generator
+from helpers import SHARED_DATA, FalkorDBGraphs, Graphs, Neo4jGraphs
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
 from patentcl.graph.embedded import EmbeddedServer
 from patentcl.graph.neo4j_server import Neo4jServer
 from patentcl.graph.servers import ENGINES
+from patentcl.loaders import patentsview_fixture
 
 _left_out: list[str] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--engines", default=",".join(ENGINES),
-                     help="comma-separated graph engines to run the graph tests on (default: both)")
+    parser.addoption(
+        "--engines",
+        default=",".join(ENGINES),
+        help="comma-separated graph engines to run the graph tests on (default: both)",
+    )
 
 
 def _wanted_engines(config: pytest.Config) -> list[str]:
@@ -59,8 +63,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     def key(item: pytest.Item) -> tuple:
         engine = getattr(item, "callspec", None) and item.callspec.params.get("engine")  # type: ignore[attr-defined]
-        return (ENGINES.index(engine) if engine else -1, modules[item.module],  # type: ignore[attr-defined]
-                _module_graphs(item), position[id(item)])
+        return (
+            ENGINES.index(engine) if engine else -1,
+            modules[item.module],  # type: ignore[attr-defined]
+            _module_graphs(item),
+            position[id(item)],
+        )
 
     items.sort(key=key)
 
@@ -68,11 +76,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _module_graphs(item: pytest.Item) -> tuple[str, ...]:
     """The module-scoped fixtures in a test's closure that make a graph (ask for `graphs`)."""
     definitions = item._fixtureinfo.name2fixturedefs  # type: ignore[attr-defined]
-    return tuple(sorted(
-        name for name in item._fixtureinfo.names_closure  # type: ignore[attr-defined]
-        if name in definitions and definitions[name][-1].scope == "module"
-        and "graphs" in definitions[name][-1].argnames
-    ))
+    return tuple(
+        sorted(
+            name
+            for name in item._fixtureinfo.names_closure  # type: ignore[attr-defined]
+            if name in definitions
+            and definitions[name][-1].scope == "module"
+            and "graphs" in definitions[name][-1].argnames
+        )
+    )
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -93,8 +105,9 @@ def server_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
     """A real Neo4j 5.26 with APOC and GDS for the whole test session (stopped at the end)."""
-    server = Neo4jServer(tmp_path_factory.mktemp("neo4j"), {**os.environ, "NEO4J_HEAP_MAX": "1G",
-                                                             "NEO4J_PAGECACHE": "512M"})
+    server = Neo4jServer(
+        tmp_path_factory.mktemp("neo4j"), {**os.environ, "NEO4J_HEAP_MAX": "1G", "NEO4J_PAGECACHE": "512M"}
+    )
     server.start()
     yield server
     server.stop()
@@ -123,7 +136,7 @@ def store(settings: Settings) -> Iterator[GraphStore]:
 def pv_broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """300 patents, zipped, with the malformed rows listed in BROKEN.txt."""
     out = tmp_path_factory.mktemp("pv_broken")
-    patentsview_generator().generate(out, patents=300, seed=3, use_zip=True, broken=True)
+    patentsview_fixture.generate(out, patents=300, seed=3, use_zip=True, broken=True)
     return out
 
 

@@ -4,7 +4,6 @@ conftest or from one another)."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import itertools
 import os
 import shutil
@@ -12,18 +11,23 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Protocol
 
+from patentcl.catalogue import parse_file
 from patentcl.config import Settings
-from patentcl.graph import GraphStore, open_store
+from patentcl.families import abstract_families
+from patentcl.graph import GraphStore, Row, open_store
 from patentcl.graph.neo4j_server import Neo4jConnection
+from patentcl.loaders import patentsview_fixture
+from patentcl.mining.splits import Splits
+from patentcl.samples import sample_csv
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data" / "google-patents-ai"
-SAMPLE_CSV = REPO / "samples" / "google-patents-ai-us.csv"
+SAMPLE_CSV = sample_csv()
 TEST_CYPHER = Path(__file__).resolve().parent / "cypher"
-PATENTSVIEW_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "make_patentsview.py"
 _graph_numbers = itertools.count()
 
 
@@ -51,8 +55,9 @@ class Neo4jGraphs:
         # test graph is the same database.
         home = self.home / graph_name
         home.mkdir(parents=True, exist_ok=True)
-        settings = Settings(graph=self.connection.uri, home=home, neo4j_password=self.connection.password,
-                            graph_name=graph_name)
+        settings = Settings(
+            graph=self.connection.uri, home=home, neo4j_password=self.connection.password, graph_name=graph_name
+        )
         with open_store(settings, migrate=False) as store:
             store.run_text((TEST_CYPHER / "clear_graph.neo4j.cypher").read_text())
             store.run("drop_vector_index")  # the one index a test makes beside the migrations
@@ -61,18 +66,31 @@ class Neo4jGraphs:
 
 def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment that points a `patentcl` command at the graph of `settings`."""
-    env = {"PATENTCL_HOME": str(settings.home), "PATENTCL_GRAPH": settings.graph,
-           "PATENTCL_GRAPH_NAME": settings.graph_name, "COLUMNS": "200", **extra}
+    env = {
+        "PATENTCL_HOME": str(settings.home),
+        "PATENTCL_GRAPH": settings.graph,
+        "PATENTCL_GRAPH_NAME": settings.graph_name,
+        "COLUMNS": "200",
+        **extra,
+    }
     if settings.engine == "neo4j":
-        env |= {"NEO4J_USERNAME": settings.neo4j_user, "NEO4J_PASSWORD": settings.neo4j_password or "",
-                "NEO4J_DATABASE": settings.neo4j_database}
+        env |= {
+            "NEO4J_USERNAME": settings.neo4j_user,
+            "NEO4J_PASSWORD": settings.neo4j_password or "",
+            "NEO4J_DATABASE": settings.neo4j_database,
+        }
     return env
 
 
 def start_patentcl(settings: Settings, *args: str, **env: str) -> subprocess.Popen:
     """A real `patentcl ARGS` process on the graph of `settings` (output captured as text)."""
-    return subprocess.Popen([patentcl_executable(), *args], env={**os.environ, **cli_env(settings, **env)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [patentcl_executable(), *args],
+        env={**os.environ, **cli_env(settings, **env)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def output_of(process: subprocess.Popen, timeout: float = 600.0) -> str:
@@ -109,12 +127,27 @@ def patentcl_executable() -> str:
     return found
 
 
-def patentsview_generator() -> Any:
-    """tests/fixtures/make_patentsview.py as a module (it is also a script)."""
-    spec = importlib.util.spec_from_file_location("make_patentsview", PATENTSVIEW_FIXTURES)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+def read_rejects(path: Path) -> list[dict[str, str]]:
+    """A load's rejects file (tab-separated, a header line) as dicts."""
+    with open(path, encoding="utf-8", newline="") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        return [dict(zip(header, line.rstrip("\n").split("\t"))) for line in f if line.strip()]
+
+
+def split_of(patent_id: str, families: Mapping[str, str] | None = None) -> str:
+    """The split `patentcl mine` puts a patent in with the default fractions: its family's
+    (`families`: family key by patent id, as `csv_families` gives; a patent not in it is alone)."""
+    return Splits().of((families or {}).get(patent_id, patent_id))
+
+
+def csv_families(*paths: Path) -> dict[str, str]:
+    """The family key of every patent of google-patents-ai CSV files (its last row's abstract,
+    as the loader keeps it), read from the files rather than the graph."""
+    abstracts: dict[str, str] = {}
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as handle:
+            abstracts |= {row["publication_number"]: row["abstract"] for row in csv.DictReader(handle)}
+    return abstract_families(abstracts.items())
 
 
 def broken_rows(folder: Path) -> set[tuple[str, int]]:
@@ -125,25 +158,28 @@ def broken_rows(folder: Path) -> set[tuple[str, int]]:
     return {(row["file"], int(row["line"])) for row in csv.DictReader(path.open(), delimiter="\t")}
 
 
-def dump_graph(store: GraphStore) -> dict[str, list]:
-    """Every patent, CPC node and relationship with its properties (the dump_* catalogue queries)."""
-    return {name: list(store.run(name)) for name in ("dump_patents", "dump_cpc", "dump_relationships")}
+def dump(store: GraphStore, name: str) -> list[Row]:
+    """The rows of a test query (a catalogue-style file in tests/cypher, e.g. `dump_patents`)."""
+    return list(store.run(parse_file(TEST_CYPHER / f"{name}.v1.cypher", TEST_CYPHER)))
 
 
-def load_sample_with_vectors(settings: Settings, model_path: str, tables: Path, *, patents: int = 100,
-                             seed: int = 11) -> None:
+def dump_graph(store: GraphStore) -> dict[str, list[Row]]:
+    """Every patent, CPC node and relationship with its properties (tests/cypher/dump_*)."""
+    return {name: dump(store, name) for name in ("dump_patents", "dump_cpc", "dump_relationships")}
+
+
+def load_sample_with_vectors(
+    settings: Settings, model_path: str, tables: Path, *, patents: int = 100, seed: int = 11
+) -> None:
     """A real sample graph for the search tests: a PatentsView-format fixture of `patents` patents
     (written to `tables`) loaded by the loader and embedded by `patentcl embed`'s code."""
-    import subprocess
-
+    from patentcl.encoding import open_model
     from patentcl.loaders.filters import LoadFilter
     from patentcl.loaders.load import run_load
     from patentcl.loaders.patentsview import Options, PatentsViewSource
     from patentcl.trainer.embed import embed_patents
-    from patentcl.trainer.encode import open_model
 
-    subprocess.run([sys.executable, str(PATENTSVIEW_FIXTURES), "--out", str(tables), "--patents", str(patents),
-                    "--seed", str(seed)], check=True, capture_output=True)
+    patentsview_fixture.generate(tables, patents=patents, seed=seed)
     with open_store(settings) as store:
         run_load(store, settings, PatentsViewSource(tables, LoadFilter(types=None), Options()))
         embed_patents(store, open_model(model_path), progress=False)

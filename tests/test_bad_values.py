@@ -77,11 +77,18 @@ def _valid_args(path: tuple[str, ...], command: click.Command) -> list[str]:
 COMMANDS = _commands(main)
 # (command line, variables, the option or variable the message must name)
 ROWS = [
-    pytest.param(options + _valid_args(path, command), env, options[0] if options else next(iter(env)),
-                 id=f"{' '.join(path)}|{' '.join(options)}|{env}")
-    for path, command in COMMANDS for options, env in BAD_GLOBAL_VALUES
+    pytest.param(
+        options + _valid_args(path, command),
+        env,
+        options[0] if options else next(iter(env)),
+        id=f"{' '.join(path)}|{' '.join(options)}|{env}",
+    )
+    for path, command in COMMANDS
+    for options, env in BAD_GLOBAL_VALUES
 ] + [
-    pytest.param([*_valid_args(path, command), "--rejects", bad], {}, "--rejects", id=f"{' '.join(path)}|--rejects {bad}")
+    pytest.param(
+        [*_valid_args(path, command), "--rejects", bad], {}, "--rejects", id=f"{' '.join(path)}|--rejects {bad}"
+    )
     for path, command in COMMANDS
     if any("--rejects" in param.opts for param in command.params)
     for bad in BAD_REJECTS
@@ -99,7 +106,8 @@ def _files(root: Path) -> list[str]:
 @pytest.mark.skipif(not UNWRITABLE.is_dir(), reason=f"needs {UNWRITABLE} (a folder no user may write in: Linux)")
 @pytest.mark.parametrize(("args", "env", "name"), ROWS)
 def test_a_bad_value_is_one_line_and_exit_2_before_anything_is_written(
-        args: list[str], env: dict[str, str], name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    args: list[str], env: dict[str, str], name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "folder").mkdir()
     (tmp_path / "file").write_text("not a folder\n")
     monkeypatch.chdir(tmp_path)  # no .env of the working folder applies

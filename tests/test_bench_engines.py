@@ -9,22 +9,41 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import SAMPLE_CSV
 
+from helpers import SAMPLE_CSV
 from patentcl.cli import main
 from patentcl.graph.servers import unavailable
 
-pytestmark = pytest.mark.skipif(bool(unavailable("neo4j")) and not os.environ.get("CI"),
-                                reason=f"{unavailable('neo4j')}")
+pytestmark = pytest.mark.skipif(
+    bool(unavailable("neo4j")) and not os.environ.get("CI"), reason=f"{unavailable('neo4j')}"
+)
 
 
 def test_both_engines_side_by_side_in_one_run(minilm_path: str, tmp_path: Path) -> None:
     shutil.copy(SAMPLE_CSV, tmp_path / "sample.csv")
-    result = CliRunner().invoke(main, [
-        "bench", "engines", "--csv-dir", str(tmp_path), "--model", minilm_path, "--max-seq-length", "32",
-        "--triplets", "200", "--queries", "20", "--recall-queries", "5", "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "engines",
+            "--csv-dir",
+            str(tmp_path),
+            "--model",
+            minilm_path,
+            "--max-seq-length",
+            "32",
+            "--triplet-count",
+            "200",
+            "--queries",
+            "20",
+            "--recall-queries",
+            "5",
+            "--json",
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout[result.stdout.index("{"):])
+    report = json.loads(result.stdout[result.stdout.index("{") :])
     falkordb, neo4j = report["results"]["falkordb"], report["results"]["neo4j"]
     assert falkordb["engine"].startswith("FalkorDB") and neo4j["engine"].startswith("Neo4j 5.26")
     for figures in (falkordb, neo4j):

@@ -29,8 +29,11 @@ def catalogue(tmp_path: Path) -> Catalogue:
     _write(tmp_path, "demo/pick.v2.cypher", _query("pick", 2, "RETURN $x AS v", "x"))
     _write(tmp_path, "demo/pick.v2.neo4j.cypher", _query("pick", 2, "RETURN $x + 0 AS v", "x"))
     _write(tmp_path, "schema/001_a.cypher", "// name: 001_a\n// version: 1\nCREATE INDEX FOR (n:A) ON (n.id);\n")
-    _write(tmp_path, "schema/002_b.falkordb.cypher",
-           "// name: 002_b\n// version: 2\nCREATE INDEX FOR (n:B) ON (n.id);\nCREATE INDEX FOR (n:B) ON (n.x);\n")
+    _write(
+        tmp_path,
+        "schema/002_b.falkordb.cypher",
+        "// name: 002_b\n// version: 2\nCREATE INDEX FOR (n:B) ON (n.id);\nCREATE INDEX FOR (n:B) ON (n.x);\n",
+    )
     return Catalogue(tmp_path)
 
 

@@ -13,7 +13,8 @@ and code, with the reason.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -24,11 +25,24 @@ from patentcl.graph import GraphStore, open_store
 
 FAILING = ("DEPRECATION", "PERFORMANCE")
 
-_ROW = {"id": "US11532378B2", "number": "11532378", "title": "A title", "abstract": "An abstract.",
-        "code": "G06N3/084", "level": "subgroup", "parent": "G06N3/00", "rank": 12345,
-        "at": [0, 1], "cited": ["US1", "US2"], "sequences": [0, 1], "types": ["inventional", "additional"],
-        "dates": ["2020-01-01", "2020-01-02"], "categories": ["cited by examiner", "cited by applicant"],
-        "stubs": [None, {"id": "US2", "number": "2", "country": "US"}], "vector": [0.1, 0.2, 0.3]}
+_ROW = {
+    "id": "US11532378B2",
+    "number": "11532378",
+    "title": "A title",
+    "abstract": "An abstract.",
+    "code": "G06N3/084",
+    "level": "subgroup",
+    "parent": "G06N3/00",
+    "rank": 12345,
+    "at": [0, 1],
+    "cited": ["US1", "US2"],
+    "sequences": [0, 1],
+    "types": ["inventional", "additional"],
+    "dates": ["2020-01-01", "2020-01-02"],
+    "categories": ["cited by examiner", "cited by applicant"],
+    "stubs": [None, {"id": "US2", "number": "2", "country": "US"}],
+    "vector": [0.1, 0.2, 0.3],
+}
 
 # One typed sample value per parameter name used anywhere in the catalogue. EXPLAIN does not run
 # the query, but Neo4j plans with the parameters' types: give realistic ones.
@@ -48,12 +62,16 @@ SAMPLES: dict[str, Any] = {
     "ef_runtime": 100,
     "exclude_cited": True,
     "fetch": 50,
+    "families": '{"families": 2, "patents_in_families": 5}',
     "fingerprint": '{"Patent": 10}',
+    "graph_name": "patentcl-fastrp-test",
+    "graph_weight": 0.25,
     "hi": 1 << 30,
     "id": "US11532378B2",
     "ids": ["US11532378B2", "US10000000B1"],
     "k": 10,
     "key": "US11532378B2",
+    "leave_out": ["US11532378B2"],
     "limit": 100,
     "lo": 0,
     "m": 16,
@@ -62,8 +80,13 @@ SAMPLES: dict[str, Any] = {
     "max_groups": 8,
     "model": "all-MiniLM-L6-v2@abc123",
     "negative_level": "subclass",
+    "negative_from": 20,
+    "negative_to": 50,
     "negatives": 3,
     "neighbours": 50,
+    "parameters": {"dimension": 128, "seed": 42},
+    "positive_from": 1,
+    "positive_to": 5,
     "props": {"name": "all-MiniLM-L6-v2", "hash": "abc123", "dimension": 3, "patents": 10},
     "room": 1000,
     "rows": [_ROW],
@@ -72,6 +95,7 @@ SAMPLES: dict[str, Any] = {
     "sha256": "0" * 64,
     "shuffle": 2654435761,
     "skip": 0,
+    "types": ["CLASSIFIED_AS", "CHILD_OF"],
     "vector": [0.1, 0.2, 0.3],
     "version": 1,
     "window": 24,
@@ -100,14 +124,17 @@ def planner(graphs: Graphs) -> Iterator[GraphStore]:
 def sample_params(query: Query) -> dict[str, Any]:
     unknown = sorted(query.used_params - set(SAMPLES))
     if unknown:
-        pytest.fail(f"{query.path.name} takes {', '.join('$' + p for p in unknown)}: add a typed sample value "
-                    f"for each to SAMPLES in {__file__}")
+        pytest.fail(
+            f"{query.path.name} takes {', '.join('$' + p for p in unknown)}: add a typed sample value "
+            f"for each to SAMPLES in {__file__}"
+        )
     return {name: SAMPLES[name] for name in query.used_params}
 
 
 @pytest.mark.parametrize(("name", "version"), _query_versions(), ids=[f"{n}.v{v}" for n, v in _query_versions()])
-def test_every_query_plans_without_deprecation_or_performance_warnings(planner: GraphStore, name: str,
-                                                                       version: int) -> None:
+def test_every_query_plans_without_deprecation_or_performance_warnings(
+    planner: GraphStore, name: str, version: int
+) -> None:
     try:
         query = planner.catalogue.get(name, version, planner.engine)
     except CatalogueError:
@@ -117,7 +144,8 @@ def test_every_query_plans_without_deprecation_or_performance_warnings(planner: 
     allowed = ALLOWED.get((query.name, query.version, query.dialect), {})
     flagged = [n for n in plan.notices if n.classification in FAILING and n.code not in allowed]
     assert not flagged, f"{query.path.name} on {planner.engine}:\n" + "\n".join(
-        f"  {n.classification} {n.code}: {n.description}" for n in flagged)
+        f"  {n.classification} {n.code}: {n.description}" for n in flagged
+    )
 
 
 def test_an_unknown_parameter_asks_for_a_sample(tmp_path) -> None:
@@ -135,9 +163,11 @@ def test_the_checks_see_what_they_look_for(planner: GraphStore, tmp_path) -> Non
         pytest.skip("notifications are Neo4j's")
     path = tmp_path / "demo" / "bad.v1.cypher"
     path.parent.mkdir()
-    path.write_text("// name: bad\n// version: 1\n// param $ids: x\n"
-                    "MATCH (a:Patent), (c:CPC) WHERE a.id IN $ids\n"
-                    "CALL { WITH a RETURN a.id AS x }\nRETURN x, c.code AS code\n")
+    path.write_text(
+        "// name: bad\n// version: 1\n// param $ids: x\n"
+        "MATCH (a:Patent), (c:CPC) WHERE a.id IN $ids\n"
+        "CALL { WITH a RETURN a.id AS x }\nRETURN x, c.code AS code\n"
+    )
     plan = planner.explain(Catalogue(tmp_path).get("bad"), {"ids": ["US1"]})
     assert {n.classification for n in plan.notices} >= {"DEPRECATION", "PERFORMANCE"}
 
@@ -154,10 +184,16 @@ def test_label_and_type_counts_come_from_the_count_store(planner: GraphStore) ->
 def test_label_and_type_counts_are_exact(settings) -> None:
     """The model's labels and types, and any other (counted without the count store)."""
     with open_store(settings) as store:
-        store.run_text("CREATE (:Patent {id: 'A'})-[:CITES]->(:Patent:Extra {id: 'B'})-[:CLASSIFIED_AS]->(:CPC {code: 'G'}),"
-                       " (:Other)-[:ODD]->(:Other), (:CPC {code: 'H'})-[:CHILD_OF]->(:CPC {code: 'I'})")
+        store.run_text(
+            "CREATE (:Patent {id: 'A'})-[:CITES]->(:Patent:Extra {id: 'B'})-[:CLASSIFIED_AS]->(:CPC {code: 'G'}),"
+            " (:Other)-[:ODD]->(:Other), (:CPC {code: 'H'})-[:CHILD_OF]->(:CPC {code: 'I'})"
+        )
         info = store.describe()
     assert {k: v for k, v in info.labels.items() if k != "SchemaMigration"} == {
-        "CPC": 3, "Extra": 1, "Other": 2, "Patent": 2}
+        "CPC": 3,
+        "Extra": 1,
+        "Other": 2,
+        "Patent": 2,
+    }
     assert info.labels["SchemaMigration"] == len(store.catalogue.migrations(store.engine))
     assert info.relationships == {"CHILD_OF": 1, "CITES": 1, "CLASSIFIED_AS": 1, "ODD": 1}

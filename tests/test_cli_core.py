@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
-from helpers import cli_env, patentcl_executable
 
+from helpers import cli_env, patentcl_executable
 from patentcl.cli import main
 from patentcl.config import Settings
 
@@ -40,11 +40,17 @@ def test_info_applies_the_schema(settings: Settings) -> None:
 
 def test_cypher_text_and_catalogue_query(settings: Settings) -> None:
     _invoke(settings, "cypher", "UNWIND $ids AS id MERGE (:Patent {id: id})", "-p", 'ids:=["US1","US2"]')
-    rows = [json.loads(line) for line in _invoke(
-        settings, "cypher", "MATCH (p:Patent) WHERE p.id = $id RETURN p.id AS id", "-p", "id=US2", "--json"
-    ).output.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in _invoke(
+            settings, "cypher", "MATCH (p:Patent) WHERE p.id = $id RETURN p.id AS id", "-p", "id=US2", "--json"
+        ).output.splitlines()
+    ]
     assert rows == [{"id": "US2"}]
-    counts = [json.loads(line) for line in _invoke(settings, "cypher", "--query", "label_counts", "--json").output.splitlines()]
+    counts = [
+        json.loads(line)
+        for line in _invoke(settings, "cypher", "--query", "label_counts", "--json").output.splitlines()
+    ]
     assert {"label": "Patent", "count": 2} in counts
 
 
@@ -53,11 +59,27 @@ def test_cypher_param_is_a_string_unless_given_as_json(settings: Settings) -> No
     _invoke(settings, "cypher", "MERGE (:Patent {id: $id})", "-p", "id=9100001")
     found = _invoke(settings, "cypher", "MATCH (p:Patent {id: $id}) RETURN p.id AS id", "-p", "id=9100001", "--json")
     assert [json.loads(line) for line in found.output.splitlines()] == [{"id": "9100001"}]
-    typed = _invoke(settings, "cypher", "RETURN $s AS s, $n AS n, $f AS f, $b AS b, $z AS z, $l AS l, $m AS m",
-                    "-p", "s=5", "-p", "n:=5", "-p", "f:=2.5", "-p", "b:=true", "-p", "z:=null",
-                    "-p", 'l:=[1,"a"]', "-p", 'm:={"k": 1}', "--json")
-    assert json.loads(typed.output) == {"s": "5", "n": 5, "f": 2.5, "b": True, "z": None, "l": [1, "a"],
-                                        "m": {"k": 1}}
+    typed = _invoke(
+        settings,
+        "cypher",
+        "RETURN $s AS s, $n AS n, $f AS f, $b AS b, $z AS z, $l AS l, $m AS m",
+        "-p",
+        "s=5",
+        "-p",
+        "n:=5",
+        "-p",
+        "f:=2.5",
+        "-p",
+        "b:=true",
+        "-p",
+        "z:=null",
+        "-p",
+        'l:=[1,"a"]',
+        "-p",
+        'm:={"k": 1}',
+        "--json",
+    )
+    assert json.loads(typed.output) == {"s": "5", "n": 5, "f": 2.5, "b": True, "z": None, "l": [1, "a"], "m": {"k": 1}}
     none = _invoke(settings, "cypher", "MATCH (p:Patent {id: $id}) RETURN p.id AS id", "-p", "id:=9100001", "--json")
     assert none.exit_code == 0 and none.output == ""  # the number 9100001 is no id
 
@@ -90,6 +112,7 @@ def test_console_script_reports_errors_in_one_line(settings: Settings) -> None:
     engine = {"falkordb": "FalkorDB", "neo4j": "Neo4j"}[settings.engine]
     assert result.stderr.startswith(f"error: {engine}: ") and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and re.search(r"line:? 1, column:? (?:9|10)\b", result.stderr)
-    missing = subprocess.run([executable, "cypher", "--query", "record_migration"], env=env,
-                             capture_output=True, text=True)
+    missing = subprocess.run(
+        [executable, "cypher", "--query", "record_migration"], env=env, capture_output=True, text=True
+    )
     assert missing.returncode == 2 and "missing parameter(s) $applied_at" in missing.stderr

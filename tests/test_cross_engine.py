@@ -18,18 +18,19 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from helpers import FalkorDBGraphs, Neo4jGraphs, SAMPLE_CSV, patentsview_generator
+from helpers import SAMPLE_CSV, FalkorDBGraphs, Neo4jGraphs, dump_graph
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
 from patentcl.graph.neo4j_server import Neo4jServer
+from patentcl.graph.vector_index import IndexSettings, build_index
+from patentcl.loaders import patentsview_fixture
 from patentcl.loaders.csv_export import CsvSource
 from patentcl.loaders.filters import LoadFilter
 from patentcl.loaders.load import run_load
 from patentcl.loaders.patentsview import Options, PatentsViewSource
 from patentcl.mining.miner import MineOptions, mine
-from patentcl.mining.splits import SPLITS
 from patentcl.search.similar import Filters, Hit, similar
-from patentcl.trainer.vector_index import IndexSettings, build_index
+from patentcl.triplets import SPLITS
 
 ENGINES = ("falkordb", "neo4j")
 DIMENSION = 32
@@ -54,7 +55,7 @@ def _needs_both_engines(config: pytest.Config) -> None:
 
 
 def _dump(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
-    out = {name: list(store.run(name)) for name in DUMPS}
+    out = dump_graph(store) | {name: list(store.run(name)) for name in ("label_counts", "relationship_counts")}
     # Both queries order by (type, source, target) only; two relationships may share those.
     out["dump_relationships"].sort(key=lambda r: (r["type"], r["source"], r["target"], sorted(r["props"].items())))
     return out
@@ -64,17 +65,22 @@ def _dump(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
 def both(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Both:
     _needs_both_engines(request.config)
     tables = tmp_path_factory.mktemp("pv_cross")
-    patentsview_generator().generate(tables, patents=400, seed=17)
+    patentsview_fixture.generate(tables, patents=400, seed=17)
     server: Neo4jServer = request.getfixturevalue("neo4j_server")
-    factories = {"falkordb": FalkorDBGraphs(request.getfixturevalue("server_home")),
-                 "neo4j": Neo4jGraphs(server.start(), tmp_path_factory.mktemp("neo4j-cross"))}
+    factories = {
+        "falkordb": FalkorDBGraphs(request.getfixturevalue("server_home")),
+        "neo4j": Neo4jGraphs(server.start(), tmp_path_factory.mktemp("neo4j-cross")),
+    }
     settings, dumps = {}, {}
     for engine, graphs in factories.items():
         settings[engine] = graphs.new("cross")
         with open_store(settings[engine]) as store:
             run_load(store, settings[engine], CsvSource([SAMPLE_CSV], LoadFilter(types=None)))
-            run_load(store, settings[engine], PatentsViewSource(tables, LoadFilter(types=None),
-                                                                Options(keep_external_citations=True)))
+            run_load(
+                store,
+                settings[engine],
+                PatentsViewSource(tables, LoadFilter(types=None), Options(keep_external_citations=True)),
+            )
             dumps[engine] = _dump(store)
     return Both(settings, dumps)
 
@@ -124,8 +130,12 @@ def vectors(both: Both) -> dict[str, np.ndarray]:
     table = {pid: rng.normal(size=DIMENSION).astype(np.float32) for pid in ids["neo4j"]}
     for engine in ENGINES:
         with open_store(both.settings[engine]) as store:
-            store.write_batches("write_patent_vectors", ({"id": pid, "vector": v} for pid, v in table.items()),
-                                batch_size=500, params={"model": MODEL})
+            store.write_batches(
+                "write_patent_vectors",
+                ({"id": pid, "vector": v} for pid, v in table.items()),
+                batch_size=500,
+                params={"model": MODEL},
+            )
             build_index(store, DIMENSION, IndexSettings())
     return table
 
@@ -144,8 +154,11 @@ def _numpy_exact(table: dict[str, np.ndarray], pid: str, k: int) -> list[tuple[s
     return [(i, s) for s, i in ranked[:k]]
 
 
-FILTERS = {"none": Filters(), "cpc": Filters(cpc=("G06N",)),
-           "dated": Filters(date_from="2018-01-01", date_to="2022-12-31", exclude_cited=True)}
+FILTERS = {
+    "none": Filters(),
+    "cpc": Filters(cpc=("G06N",)),
+    "dated": Filters(date_from="2018-01-01", date_to="2022-12-31", exclude_cited=True),
+}
 
 
 @pytest.fixture(scope="module")
@@ -173,20 +186,26 @@ def test_the_exact_scan_gives_the_same_neighbours_and_scores(exact_hits: dict, v
             assert [h.id for h in hits] == [i for i, _ in expected]
             assert [h.similarity for h in hits] == pytest.approx([s for _, s in expected], abs=1e-5)
     for name in ("cpc", "dated"):  # the filters had something to do
-        assert any(exact_hits["falkordb"][pid, name] != exact_hits["falkordb"][pid, "none"]
-                   for pid, kind in exact_hits["falkordb"] if kind == name)
+        assert any(
+            exact_hits["falkordb"][pid, name] != exact_hits["falkordb"][pid, "none"]
+            for pid, kind in exact_hits["falkordb"]
+            if kind == name
+        )
 
 
 def test_the_exact_scan_gives_the_same_codes(exact_hits: dict) -> None:
     for key, hits in exact_hits["falkordb"].items():
         other = exact_hits["neo4j"][key]
-        assert [(sorted(h.codes), sorted(h.shared_codes)) for h in hits] == \
-               [(sorted(h.codes), sorted(h.shared_codes)) for h in other], key
+        assert [(sorted(h.codes), sorted(h.shared_codes)) for h in hits] == [
+            (sorted(h.codes), sorted(h.shared_codes)) for h in other
+        ], key
     assert any(h.shared_codes for hits in exact_hits["neo4j"].values() for h in hits)
 
 
 @pytest.mark.parametrize("engine_name", ENGINES)
-def test_index_lookups_reach_the_exact_scans_recall(both: Both, vectors: dict[str, np.ndarray], engine_name: str) -> None:
+def test_index_lookups_reach_the_exact_scans_recall(
+    both: Both, vectors: dict[str, np.ndarray], engine_name: str
+) -> None:
     queries = _queries(vectors, 50)
     hits = 0
     with open_store(both.settings[engine_name]) as store:

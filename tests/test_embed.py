@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from test_train_data import Patent, load_into_graph, sample_patents
 
 from helpers import TEST_CYPHER, cli_env
 from patentcl.cli import main
 from patentcl.config import Settings
+from patentcl.encoding import EmbeddingModel, open_model
 from patentcl.graph import GraphStore
-from patentcl.trainer.embed import ModelMismatchError, embed_patents
-from patentcl.trainer.encode import EmbeddingModel, open_model
+from patentcl.graph.vector_index import (
+    ONLINE,
+    IndexSettings,
+    build_index,
+    index_info,
+    index_status,
+    nearest,
+    recall_at_k,
+    stored_vectors,
+)
 from patentcl.trainer.bench import random_vectors
-from patentcl.trainer.vector_index import (IndexSettings, build_index, index_info, nearest, recall_at_k,
-                                           stored_vectors)
-from test_train_data import Patent, load_into_graph, sample_patents
+from patentcl.trainer.embed import ModelMismatchError, embed_patents
 
 PATENTS = 48
 
@@ -43,8 +51,9 @@ def _models(store: GraphStore) -> dict[str, int]:
     return {r["model"]: r["patents"] for r in store.run("embedding_model_counts")}
 
 
-def test_vectors_written_back_equal_the_models_encodings(graph: GraphStore, model: EmbeddingModel,
-                                                         patents: list[Patent]) -> None:
+def test_vectors_written_back_equal_the_models_encodings(
+    graph: GraphStore, model: EmbeddingModel, patents: list[Patent]
+) -> None:
     result = embed_patents(graph, model, batch_size=20, encode_batch_size=8, progress=False)
     assert result.encoded == PATENTS and result.skipped == 0 and result.index_seconds is not None
     stored = stored_vectors(graph, [p.id for p in patents])
@@ -58,13 +67,20 @@ def test_vectors_written_back_equal_the_models_encodings(graph: GraphStore, mode
     assert recorded["dimension"] == 384 and recorded["patents"] == PATENTS and Path(recorded["path"]).is_dir()
 
 
-def test_index_finds_each_patents_own_vector_first(graph: GraphStore, model: EmbeddingModel,
-                                                   patents: list[Patent]) -> None:
+def test_index_finds_each_patents_own_vector_first(
+    graph: GraphStore, model: EmbeddingModel, patents: list[Patent]
+) -> None:
     settings = IndexSettings(m=8, ef_construction=64, ef_runtime=32)
     embed_patents(graph, model, index=settings, progress=False)
     info = index_info(graph)
     assert (info["dimension"], info["similarity"], info["m"], info["ef_construction"], info["ef_runtime"]) == (
-        384, "cosine", 8, 64, 32)
+        384,
+        "cosine",
+        8,
+        64,
+        32,
+    )
+    assert index_status(info) == ONLINE  # embed waits for the index it builds
     stored = stored_vectors(graph, [p.id for p in patents])
     for patent in patents:
         (first, similarity), *rest = nearest(graph, stored[patent.id][0], 3)
@@ -126,8 +142,9 @@ def other_model(minilm_path: str, tmp_path_factory: pytest.TempPathFactory) -> E
     return open_model(str(folder), max_seq_length=32)
 
 
-def test_another_model_re_embeds_rather_than_mixes(graph: GraphStore, model: EmbeddingModel,
-                                                   other_model: EmbeddingModel) -> None:
+def test_another_model_re_embeds_rather_than_mixes(
+    graph: GraphStore, model: EmbeddingModel, other_model: EmbeddingModel
+) -> None:
     other = other_model
     embed_patents(graph, model, progress=False)
     assert other.id != model.id and other.id.startswith("minilm-cls@")

@@ -240,8 +240,9 @@ def test_stop_compacts_the_append_only_file(tmp_path: Path) -> None:
 def _patentcl(home: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
     env = {**os.environ, "PATENTCL_HOME": str(home), "COLUMNS": "200"}
     env.pop("PATENTCL_GRAPH", None)
-    return subprocess.Popen([patentcl_executable(), *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        [patentcl_executable(), *args], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen
+    )  # type: ignore[call-overload]
 
 
 def _write_csv(path: Path, patents: int) -> None:
@@ -253,7 +254,7 @@ def _write_csv(path: Path, patents: int) -> None:
 def test_graph_stop_refuses_while_a_load_runs_and_force_stops_it_for_resume(tmp_path: Path) -> None:
     home, data = tmp_path / "home", tmp_path / "patents.csv"
     _write_csv(data, 300_000)  # long enough to be still loading when it is stopped
-    load = _patentcl(home, "load", "csv", str(data), "--batch-size", "500")
+    load = _patentcl(home, "load", "csv", str(data), "--rows-per-write", "500")
     server = EmbeddedServer(home / "graph")
     try:
         deadline = time.monotonic() + 300  # only ends a test that would hang
@@ -281,7 +282,7 @@ def test_graph_stop_refuses_while_a_load_runs_and_force_stops_it_for_resume(tmp_
     finally:
         load.kill()
         load.wait()
-    resumed = _patentcl(home, "load", "csv", str(data), "--batch-size", "500", "--resume", "--json")
+    resumed = _patentcl(home, "load", "csv", str(data), "--rows-per-write", "500", "--resume", "--json")
     out, err = resumed.communicate()
     assert resumed.returncode == 0, err
     assert json.loads(out.splitlines()[-1])["resumed"] is True

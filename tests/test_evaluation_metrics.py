@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from patentcl.evaluation.cpc_knn import (OperatingPoint, choose_operating_point, evaluate, f1_scores, label_matrix,
-                                         nearest, paired_bootstrap)
 from patentcl.evaluation.triplets import triplet_accuracy
+from patentcl.evaluators.cpc_knn import (
+    OperatingPoint,
+    choose_operating_point,
+    evaluate,
+    f1_scores,
+    label_matrix,
+    nearest,
+    paired_bootstrap,
+)
 
 
 def test_f1_micro_and_macro_by_hand() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from patentcl.evaluation.protocols import (ProtocolDataError, clean_protocol, normalise, published_protocol,
-                                           source_files)
+from patentcl.evaluation.protocols import ProtocolDataError, clean_protocol, published_protocol, source_files
+from patentcl.families import normalise
 
 HEADER = ["publication_number", "title", "abstract", "cpc_codes"]
 
@@ -22,14 +22,18 @@ def write_csv(path: Path, rows: list[list[str]]) -> Path:
 
 
 def rows(n: int, start: int = 0, codes: str = "['G06N3/08', 'RARE%d']") -> list[list[str]]:
-    return [[f"US{i}B2", f"title {i}", f"abstract number {i}", codes % i if "%d" in codes else codes]
-            for i in range(start, start + n)]
+    return [
+        [f"US{i}B2", f"title {i}", f"abstract number {i} of a small test patent", codes % i if "%d" in codes else codes]
+        for i in range(start, start + n)
+    ]
 
 
 def test_published_protocol_preprocessing_and_split(tmp_path: Path) -> None:
     # File names decide the order; b_ holds a duplicate row of a_, an empty abstract and an empty code list.
-    write_csv(tmp_path / "b_second.csv", [rows(1, 0)[0], ["US999B2", "t", "", "['G06N3/08']"],
-                                          ["US998B2", "t", "no codes", "[]"], *rows(40, 100)])
+    write_csv(
+        tmp_path / "b_second.csv",
+        [rows(1, 0)[0], ["US999B2", "t", "", "['G06N3/08']"], ["US998B2", "t", "no codes", "[]"], *rows(40, 100)],
+    )
     write_csv(tmp_path / "a_first.csv", rows(60))
     protocol = published_protocol(source_files([tmp_path]), min_share=0.05)
     # 60 + 40 distinct rows with text; the no-code row is dropped for having no label.
@@ -50,7 +54,7 @@ def test_published_protocol_preprocessing_and_split(tmp_path: Path) -> None:
 def test_published_protocol_marks_test_rows_whose_abstract_is_in_train(tmp_path: Path) -> None:
     data = rows(50)
     # Family members: other numbers, the same abstract up to case and spacing.
-    data += [[f"EP{i}A1", "t", f"Abstract  NUMBER {i}.", "['G06N3/08']"] for i in range(50)]
+    data += [[f"EP{i}A1", "t", f"Abstract  NUMBER {i} of a small, test patent.", "['G06N3/08']"] for i in range(50)]
     protocol = published_protocol([write_csv(tmp_path / "a.csv", data)], min_share=0.05)
     twins = {normalise(a) for a in protocol.train["abstract"]}
     assert protocol.test["duplicate_in_train"].tolist() == [normalise(a) in twins for a in protocol.test["abstract"]]
@@ -58,16 +62,19 @@ def test_published_protocol_marks_test_rows_whose_abstract_is_in_train(tmp_path:
 
 
 def test_clean_protocol_keeps_identical_abstracts_on_one_side(tmp_path: Path) -> None:
-    data = rows(80) + [[f"EP{i}A1", "t", f"Abstract  NUMBER {i}.", "['G06N3/08']"] for i in range(80)]
+    data = rows(80) + [
+        [f"EP{i}A1", "t", f"Abstract  NUMBER {i} of a small, test patent.", "['G06N3/08']"] for i in range(80)
+    ]
     data += [["US5B2", "t", "a second row of US5B2", "['G06N3/08']"]]  # one row per publication: the first wins
     path = write_csv(tmp_path / "a.csv", data)
     protocol = clean_protocol([path], ["G06N3/08"], test_fraction=0.2)
     assert len(protocol.train) + len(protocol.test) == 160
     assert not protocol.test["duplicate_in_train"].any()
-    assert set(protocol.train["norm"]).isdisjoint(protocol.test["norm"])
+    assert set(protocol.train["family"]).isdisjoint(protocol.test["family"])
+    assert set(protocol.train["abstract"].map(normalise)).isdisjoint(protocol.test["abstract"].map(normalise))
     assert 32 <= len(protocol.test) <= 33  # whole groups of two until 20% of 160 rows
     fit, validation = protocol.validation_split(0.25, seed=1)
-    assert set(protocol.train["norm"].iloc[fit]).isdisjoint(protocol.train["norm"].iloc[validation])
+    assert set(protocol.train["family"].iloc[fit]).isdisjoint(protocol.train["family"].iloc[validation])
     assert "a second row of US5B2" not in set(protocol.train["abstract"]) | set(protocol.test["abstract"])
 
 

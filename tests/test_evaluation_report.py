@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from helpers import Graphs, SAMPLE_CSV
+from helpers import SAMPLE_CSV, Graphs
 from patentcl.cli import main
 from patentcl.evaluation.embeddings import EmbeddingCache, cache_name, encode, text_key
 from patentcl.evaluation.report import EvaluationPlan, evaluate
-from patentcl.evaluation.retrieval import GraphPatents, ranking_metrics, relevant_by_codes
+from patentcl.evaluation.retrieval import GraphPatents, relevant_by_codes
+from patentcl.evaluators.retrieval import ranking_metrics
 from patentcl.graph import open_store
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -44,8 +45,13 @@ def write_triplets(folder: Path, rows: list[dict[str, str]], train: range, test:
         for i in anchors:
             triplet = {}
             for role, j in (("anchor", i), ("positive", i + 1), ("negative", i + 2)):
-                triplet.update({f"{role}_id": rows[j]["publication_number"], f"{role}_title": rows[j]["title"],
-                                f"{role}_abstract": rows[j]["abstract"]})
+                triplet.update(
+                    {
+                        f"{role}_id": rows[j]["publication_number"],
+                        f"{role}_title": rows[j]["title"],
+                        f"{role}_abstract": rows[j]["abstract"],
+                    }
+                )
             out.append({**triplet, "strategy": "cpc_hierarchy"})
         return pd.DataFrame(out)
 
@@ -66,13 +72,14 @@ def test_ranking_metrics_by_hand() -> None:
 
 
 def test_relevance_is_a_shared_code() -> None:
-    patents = GraphPatents(["a", "b", "c"], [None] * 3, [None] * 3, [["G06N3/08"], ["G06N3/08", "H04L9/00"], ["H04L9/00"]],
-                           [[], [], []])
+    patents = GraphPatents(
+        ["a", "b", "c"], [None] * 3, [None] * 3, [["G06N3/08"], ["G06N3/08", "H04L9/00"], ["H04L9/00"]], [[], [], []]
+    )
     assert relevant_by_codes(patents, [0, 1]) == {0: {1}, 1: {0, 2}}
 
 
 def test_embedding_cache_encodes_each_text_once(minilm_path: str, tmp_path: Path) -> None:
-    from patentcl.trainer.encode import open_model
+    from patentcl.encoding import open_model
 
     model = open_model(minilm_path)
     encoded: list[str] = []
@@ -97,9 +104,22 @@ def test_embedding_cache_encodes_each_text_once(minilm_path: str, tmp_path: Path
 def test_evaluate_command_on_a_small_csv(minilm_path: str, tmp_path: Path) -> None:
     """Fast version: 90 sample rows, no graph; the CLI prints the table and writes every file."""
     data = write_sample(tmp_path / "rows.csv", sample_rows(90))
-    result = CliRunner().invoke(main, ["--home", str(tmp_path / "home"), "evaluate", "--model", f"base={minilm_path}",
-                                       "--data", str(data), "--no-graph", "--out", str(tmp_path / "report")],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        [
+            "--home",
+            str(tmp_path / "home"),
+            "evaluate",
+            "--model",
+            f"base={minilm_path}",
+            "--data",
+            str(data),
+            "--no-graph",
+            "--out",
+            str(tmp_path / "report"),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert "published micro-F1" in result.output
     report = json.loads((tmp_path / "report" / "report.json").read_text())
@@ -114,22 +134,29 @@ def test_evaluate_command_on_a_small_csv(minilm_path: str, tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_two_models_with_held_out_triplets_and_graph_retrieval(minilm_path: str, graphs: Graphs,
-                                                              tmp_path: Path) -> None:
+def test_two_models_with_held_out_triplets_and_graph_retrieval(
+    minilm_path: str, graphs: Graphs, tmp_path: Path
+) -> None:
+    from patentcl.encoding import open_model
     from patentcl.loaders.csv_export import CsvSource
     from patentcl.loaders.filters import LoadFilter
     from patentcl.loaders.load import run_load
     from patentcl.trainer.embed import embed_patents
-    from patentcl.trainer.encode import open_model
 
     rows = sample_rows(200)
     data = write_sample(tmp_path / "rows.csv", rows)
     triplets = write_triplets(tmp_path / "triplets", rows, train=range(0, 60), test=range(100, 140))
     settings = graphs.new("evaluation")
     same_folder = triplets.parent / ".." / triplets.parent.name / triplets.name  # another spelling: read once
-    plan = EvaluationPlan({"base": minilm_path, "again": minilm_path}, [data], tmp_path / "report",
-                          [triplets, same_folder], cache=tmp_path / "cache", retrieval_queries=40,
-                          retrieval_corpus=120)
+    plan = EvaluationPlan(
+        {"base": minilm_path, "again": minilm_path},
+        [data],
+        tmp_path / "report",
+        [triplets, same_folder],
+        cache=tmp_path / "cache",
+        retrieval_queries=40,
+        retrieval_corpus=120,
+    )
     with open_store(settings) as store:
         run_load(store, settings, CsvSource([data], LoadFilter(types=None)))
         embed_patents(store, open_model(minilm_path), limit=None, progress=False)

@@ -8,9 +8,9 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from neo4j import GraphDatabase, Session
@@ -29,8 +29,9 @@ SECRET = "not-the-password-4f1c2a"
 
 
 def _patentcl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([patentcl_executable(), *args], env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [patentcl_executable(), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=300
+    )
 
 
 def _error_line(done: subprocess.CompletedProcess[str]) -> str:
@@ -45,8 +46,12 @@ def _error_line(done: subprocess.CompletedProcess[str]) -> str:
 def test_an_unreachable_server_is_one_line(engine: str, tmp_path: Path) -> None:
     port = free_loopback_port()  # nothing listens there
     graph = f"bolt://127.0.0.1:{port}" if engine == "neo4j" else f"falkor://127.0.0.1:{port}"
-    env = {"PATENTCL_HOME": str(tmp_path), "PATENTCL_GRAPH": graph, "NEO4J_PASSWORD": SECRET,
-           "FALKORDB_PASSWORD": SECRET}
+    env = {
+        "PATENTCL_HOME": str(tmp_path),
+        "PATENTCL_GRAPH": graph,
+        "NEO4J_PASSWORD": SECRET,
+        "FALKORDB_PASSWORD": SECRET,
+    }
     line = _error_line(_patentcl(env, "info"))
     assert f"cannot reach {'Neo4j' if engine == 'neo4j' else 'FalkorDB'} at" in line and str(port) in line
 
@@ -60,8 +65,11 @@ def test_a_wrong_password_is_one_line(engine: str, graphs: Graphs, tmp_path: Pat
         server = EmbeddedServer(tmp_path / ("long" * 30) / "graph")
         address = server.start(pinned=True)
         try:
-            env = {"PATENTCL_HOME": str(tmp_path), "PATENTCL_GRAPH": f"falkor://127.0.0.1:{address.port}",
-                   "FALKORDB_PASSWORD": SECRET}
+            env = {
+                "PATENTCL_HOME": str(tmp_path),
+                "PATENTCL_GRAPH": f"falkor://127.0.0.1:{address.port}",
+                "FALKORDB_PASSWORD": SECRET,
+            }
             line = _error_line(_patentcl(env, "info"))
         finally:
             server.stop()
@@ -78,13 +86,16 @@ def test_a_missing_neo4j_database_is_one_line(engine: str, graphs: Graphs) -> No
 
 
 def _csv(path: Path, ids: list[str]) -> Path:
-    path.write_text("publication_number,title,abstract,cpc_codes\n"
-                    + "".join(f'{i},title {i},abstract {i},"[""G06N3/08""]"\n' for i in ids))
+    path.write_text(
+        "publication_number,title,abstract,cpc_codes\n"
+        + "".join(f'{i},title {i},abstract {i},"[""G06N3/08""]"\n' for i in ids)
+    )
     return path
 
 
-def test_a_batch_retried_after_a_deadlock_is_written_once(engine: str, graphs: Graphs, tmp_path: Path,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_a_batch_retried_after_a_deadlock_is_written_once(
+    engine: str, graphs: Graphs, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A second transaction holds the constraint lock of a batch's second patent; the load's
     batch (one CREATE of all its patents) takes the first patent's lock and waits for the second;
     the second transaction then asks for the first. Neo4j breaks the deadlock by failing one of
@@ -103,17 +114,18 @@ def test_a_batch_retried_after_a_deadlock_is_written_once(engine: str, graphs: G
             source = CsvSource([_csv(tmp_path / f"patents{round_}.csv", ids)], LoadFilter(types=None))
             caplog.clear()
             _deadlock_a_batch(store, settings, source, blocker, ids)
-            counts = {row["id"]: row["n"] for row in store.run_text(_cypher("patent_counts"))
-                      if row["id"] in ids}
+            counts = {row["id"]: row["n"] for row in store.run_text(_cypher("patent_counts")) if row["id"] in ids}
             assert counts == {i: 1 for i in ids}
-            if any("DeadlockDetected" in r.getMessage() and "will be retried" in r.getMessage()
-                   for r in caplog.records):
+            if any(
+                "DeadlockDetected" in r.getMessage() and "will be retried" in r.getMessage() for r in caplog.records
+            ):
                 return
     pytest.fail("in 20 rounds Neo4j never failed the batch (always the other transaction)")
 
 
-def _deadlock_a_batch(store: GraphStore, settings: Settings, source: CsvSource, blocker: Session,
-                      ids: list[str]) -> None:
+def _deadlock_a_batch(
+    store: GraphStore, settings: Settings, source: CsvSource, blocker: Session, ids: list[str]
+) -> None:
     held = blocker.begin_transaction()
     # Neo4j fails the transaction holding fewer locks: many more than the batch's for this one
     held.run(_cypher("lock_patent"), ids=[ids[1], *(f"{ids[1]}-other{i}" for i in range(200))]).consume()

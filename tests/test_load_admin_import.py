@@ -8,17 +8,19 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from helpers import Neo4jGraphs, SAMPLE_CSV, dump_graph, patentsview_generator
+from helpers import SAMPLE_CSV, Neo4jGraphs, dump_graph
 from patentcl.cli import main
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
 from patentcl.graph.neo4j_server import Neo4jServer
+from patentcl.loaders import patentsview_fixture
 from patentcl.loaders.admin_import import FILES, export_admin_import, import_arguments, import_command
 from patentcl.loaders.csv_export import CsvSource
 from patentcl.loaders.filters import LoadFilter
@@ -41,8 +43,9 @@ def export_rows(outdir: Path) -> dict[str, Any]:
         return dict(_typed(h, v) for h, v in zip(header, row) if v != "" and not h.startswith(":"))
 
     header, patents = table("patents")
-    out: dict[str, Any] = {"dump_patents": sorted(({"id": r[0], "props": props(header, r)} for r in patents),
-                                                  key=lambda r: r["id"])}
+    out: dict[str, Any] = {
+        "dump_patents": sorted(({"id": r[0], "props": props(header, r)} for r in patents), key=lambda r: r["id"])
+    }
     header, nodes = table("cpc")
     out["dump_cpc"] = sorted(({"code": r[0], "props": props(header, r)} for r in nodes), key=lambda r: r["code"])
     relationships = []
@@ -55,32 +58,40 @@ def export_rows(outdir: Path) -> dict[str, Any]:
 
 def graph_rows(store: GraphStore) -> dict[str, Any]:
     graph = dump_graph(store)
-    graph["dump_relationships"] = sorted(graph["dump_relationships"], key=lambda r: (r["type"], r["source"], r["target"]))
+    graph["dump_relationships"] = sorted(
+        graph["dump_relationships"], key=lambda r: (r["type"], r["source"], r["target"])
+    )
     return graph
 
 
 @pytest.mark.parametrize("keep_external", [False, True])
-def test_patentsview_export_equals_the_loaded_graph(store: GraphStore, settings: Settings, pv_broken: Path,
-                                                    tmp_path: Path, keep_external: bool) -> None:
+def test_patentsview_export_equals_the_loaded_graph(
+    store: GraphStore, settings: Settings, pv_broken: Path, tmp_path: Path, keep_external: bool
+) -> None:
     options = Options(keep_external_citations=keep_external)
     run_load(store, settings, PatentsViewSource(pv_broken, LoadFilter(), options))
-    report, counts = export_admin_import(tmp_path / "out", PatentsViewSource(pv_broken, LoadFilter(), options),
-                                         batch_size=64)
+    report, counts = export_admin_import(
+        tmp_path / "out", PatentsViewSource(pv_broken, LoadFilter(), options), batch_size=64
+    )
     exported, loaded = export_rows(tmp_path / "out"), graph_rows(store)
     assert exported == loaded
     assert counts["patents"] == len(loaded["dump_patents"]) and report.rejected == 10
     assert not (tmp_path / "out" / "patents-staging.sqlite").exists()
 
 
-def test_csv_export_replaces_repeated_patents_like_the_load(store: GraphStore, settings: Settings,
-                                                            tmp_path: Path) -> None:
+def test_csv_export_replaces_repeated_patents_like_the_load(
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
     lines = SAMPLE_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
     first, second = next(csv.reader([lines[1]])), next(csv.reader([lines[2]]))
     head = tmp_path / "head.csv"  # the sample has no newlines inside fields; a repeat inside the file
     head.write_text("".join(lines[:400]) + f"{second[0]},Revised,,\"['H04L9/32']\"\n", encoding="utf-8")
     dup = tmp_path / "dup.csv"
-    dup.write_text("publication_number,title,abstract,cpc_codes\n"
-                   f"{first[0]},Second title,,\"['G06N3/084', 'H04L9/32']\"\n" + "".join(lines[300:320]), encoding="utf-8")
+    dup.write_text(
+        "publication_number,title,abstract,cpc_codes\n"
+        f"{first[0]},Second title,,\"['G06N3/084', 'H04L9/32']\"\n" + "".join(lines[300:320]),
+        encoding="utf-8",
+    )
     files = [head, dup]
     run_load(store, settings, CsvSource(files, LoadFilter(types=None)), batch_size=7)
     export_admin_import(tmp_path / "out", CsvSource(files, LoadFilter(types=None)), batch_size=7)
@@ -95,17 +106,24 @@ def test_csv_export_replaces_repeated_patents_like_the_load(store: GraphStore, s
 
 def test_command_writes_files_and_the_import_command(tmp_path: Path, pv_broken: Path) -> None:
     outdir = tmp_path / "neo4j-import"
-    result = CliRunner().invoke(main, ["export", "admin-import", str(outdir), "--patentsview", str(pv_broken),
-                                       "--cpc", "G06N", "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        ["export", "admin-import", str(outdir), "--patentsview", str(pv_broken), "--cpc", "G06N", "--json"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["import_command"] == import_command(outdir)
     script = (outdir / "import.sh").read_text()
     assert import_command(outdir) in script
-    for key, (name, _) in FILES.items():
+    for name, _ in FILES.values():
         assert (outdir / name).exists() and f"={outdir.resolve()}/{name}" in script
     assert "--nodes=Patent=" in script and "--relationships=CITES=" in script and "--multiline-fields=true" in script
-    shown = CliRunner().invoke(main, ["export", "admin-import", str(tmp_path / "shown [x]"), "--csv", str(SAMPLE_CSV),
-                                      "--cpc", "G06N3"], env={"COLUMNS": "60"}, catch_exceptions=False)
+    shown = CliRunner().invoke(
+        main,
+        ["export", "admin-import", str(tmp_path / "shown [x]"), "--csv", str(SAMPLE_CSV), "--cpc", "G06N3"],
+        env={"COLUMNS": "60"},
+        catch_exceptions=False,
+    )
     assert shown.exit_code == 0, shown.output
     assert import_command(tmp_path / "shown [x]") in shown.stdout.splitlines()  # one line, exactly
     again = CliRunner().invoke(main, ["export", "admin-import", str(tmp_path), "--csv", str(SAMPLE_CSV)])
@@ -129,7 +147,7 @@ AWKWARD_ABSTRACTS = [
 def pv_awkward(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """120 patents with a few abstracts rewritten to the awkward texts above."""
     out = tmp_path_factory.mktemp("pv_awkward")
-    patentsview_generator().generate(out, patents=120, seed=13)
+    patentsview_fixture.generate(out, patents=120, seed=13)
     path = out / "g_patent_abstract.tsv"
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f, delimiter="\t"))
@@ -165,8 +183,9 @@ def fresh_neo4j(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Neo4
     """A Neo4j of its own that has never started (its jars copied from the Maven cache),
     stopped in the end."""
     _needs_neo4j(request.config)
-    server = Neo4jServer(tmp_path / "imported-neo4j", {**os.environ, "NEO4J_HEAP_MAX": "512M",
-                                                        "NEO4J_PAGECACHE": "64M"})
+    server = Neo4jServer(
+        tmp_path / "imported-neo4j", {**os.environ, "NEO4J_HEAP_MAX": "512M", "NEO4J_PAGECACHE": "64M"}
+    )
     try:
         yield server
     finally:
@@ -184,16 +203,16 @@ def _types(row: dict[str, Any]) -> dict[str, str]:
     return {key: type(value).__name__ for key, value in row["props"].items()}
 
 
-def test_neo4j_admin_import_builds_the_loaded_graph(neo4j_settings: Settings, pv_awkward: Path,
-                                                    fresh_neo4j: Neo4jServer, tmp_path: Path) -> None:
+def test_neo4j_admin_import_builds_the_loaded_graph(
+    neo4j_settings: Settings, pv_awkward: Path, fresh_neo4j: Neo4jServer, tmp_path: Path
+) -> None:
     options = Options(keep_external_citations=True)  # stub patents too
     with open_store(neo4j_settings) as store:
         run_load(store, neo4j_settings, PatentsViewSource(pv_awkward, LoadFilter(types=None), options))
         loaded = _whole_graph(store)
     abstracts = {row["props"].get("abstract") for row in loaded["dump_patents"]}
     assert {text.strip() for text in AWKWARD_ABSTRACTS} - {""} <= abstracts, "the loader keeps the awkward texts"
-    export_admin_import(tmp_path / "out", PatentsViewSource(pv_awkward, LoadFilter(types=None), options),
-                        batch_size=50)
+    export_admin_import(tmp_path / "out", PatentsViewSource(pv_awkward, LoadFilter(types=None), options), batch_size=50)
 
     # The server's first start comes after the import: Community cannot stop a database.
     done = fresh_neo4j.admin(import_arguments(tmp_path / "out"))

@@ -14,10 +14,13 @@ from patentcl.cli import main
 
 def test_bench_load_reports_figures_for_a_fresh_graph(engine: str, tmp_path: Path) -> None:
     shutil.copy(SAMPLE_CSV, tmp_path / "sample.csv")
-    result = CliRunner().invoke(main, ["bench", "load", "--csv-dir", str(tmp_path), "--batch-size", "1000", "--json",
-                                       "--engines", engine], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        ["bench", "load", "--csv-dir", str(tmp_path), "--rows-per-write", "1000", "--json", "--engines", engine],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{"):])
+    report = json.loads(result.output[result.output.index("{") :])
     ((label, figures),) = report["results"].items()
     assert label.startswith(f"{engine}: ")
     assert figures["patents"] == 3000 and figures["classification_edges"] > 30_000

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from helpers import Graphs, broken_rows, cli_env, dump_graph, patentcl_executable
+from helpers import Graphs, broken_rows, cli_env, dump, dump_graph, patentcl_executable, read_rejects
 from patentcl.cli import main
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
@@ -23,7 +23,6 @@ from patentcl.loaders.csv_export import CsvSource
 from patentcl.loaders.filters import LoadFilter
 from patentcl.loaders.load import run_load
 from patentcl.loaders.patentsview import Options, PatentsViewSource
-from patentcl.loaders.rejects import read_rejects
 
 ALL = LoadFilter(types=None)
 HEADER = b"publication_number,title,abstract,cpc_codes\n"
@@ -44,11 +43,12 @@ def _load(store: GraphStore, settings: Settings, source: Any):
 
 
 def _titles(store: GraphStore) -> dict[str, str]:
-    return {row["id"]: row["props"].get("title") for row in store.run("dump_patents")}
+    return {row["id"]: row["props"].get("title") for row in dump(store, "dump_patents")}
 
 
 def test_a_latin1_file_is_rejected_under_utf8_and_loads_intact_when_named(
-        store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
     path = _csv(tmp_path / "latin1.csv", "latin-1")
     data = path.read_bytes()
     report = _load(store, settings, CsvSource([path], ALL))
@@ -61,7 +61,7 @@ def test_a_latin1_file_is_rejected_under_utf8_and_loads_intact_when_named(
     report = _load(store, settings, CsvSource([path], ALL, "latin-1"))
     assert report.rejected == 0
     assert _titles(store) == TITLES
-    abstracts = {row["id"]: row["props"]["abstract"] for row in store.run("dump_patents")}
+    abstracts = {row["id"]: row["props"]["abstract"] for row in dump(store, "dump_patents")}
     assert abstracts["US1111111B2"] == "An abstract of Café crème brûlée."
 
 
@@ -80,16 +80,24 @@ def test_a_byte_order_mark_keeps_the_first_column_name(store: GraphStore, settin
 
 
 def test_the_encoding_option_of_load_csv_and_export_admin_import(
-        store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
     path = _csv(tmp_path / "latin1.csv", "latin-1")
     runner = CliRunner()
-    result = runner.invoke(main, ["load", "csv", str(path), "--encoding", "latin-1", "--json"], env=cli_env(settings),
-                           catch_exceptions=False)
+    result = runner.invoke(
+        main,
+        ["load", "csv", str(path), "--encoding", "latin-1", "--json"],
+        env=cli_env(settings),
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert _titles(store) == TITLES
     out = tmp_path / "out"
-    result = runner.invoke(main, ["export", "admin-import", str(out), "--csv", str(path), "--encoding", "latin-1",
-                                  "--json"], catch_exceptions=False)
+    result = runner.invoke(
+        main,
+        ["export", "admin-import", str(out), "--csv", str(path), "--encoding", "latin-1", "--json"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert "Café crème brûlée" in (out / "patents.csv").read_text(encoding="utf-8")
     result = runner.invoke(main, ["load", "csv", str(path), "--encoding", "ebcdic"], env=cli_env(settings))
@@ -138,8 +146,14 @@ def test_gzipped_patentsview_tables_load_the_same_graph(graphs: Graphs, pv_broke
     assert rejected == {(f"{name}.gz", line) for name, line in broken_rows(plain)}
 
 
-@pytest.mark.parametrize("command", [["load", "csv", "{csv}"], ["load", "patentsview", "{folder}"],
-                                     ["export", "admin-import", "{out}", "--csv", "{csv}"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["load", "csv", "{csv}"],
+        ["load", "patentsview", "{folder}"],
+        ["export", "admin-import", "{out}", "--csv", "{csv}"],
+    ],
+)
 def test_a_binary_file_is_one_error_line_and_exit_2(settings: Settings, tmp_path: Path, command: list[str]) -> None:
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256))
     csv_path = tmp_path / "export.csv"
@@ -149,22 +163,24 @@ def test_a_binary_file_is_one_error_line_and_exit_2(settings: Settings, tmp_path
     for table in ("g_patent", "g_patent_abstract", "g_cpc_current", "g_us_patent_citation", "g_cpc_title"):
         (folder / f"{table}.tsv").write_bytes(png)
     args = [part.format(csv=csv_path, folder=folder, out=tmp_path / "out") for part in command]
-    done = subprocess.run([patentcl_executable(), *args], env={**os.environ, **cli_env(settings)},
-                          capture_output=True)
+    done = subprocess.run([patentcl_executable(), *args], env={**os.environ, **cli_env(settings)}, capture_output=True)
     assert done.returncode == 2
     shown = csv_path if command[0] != "load" or command[1] == "csv" else folder / "g_patent.tsv"
     assert done.stderr.decode("utf-8").splitlines() == [f"error: {shown} is not a text table: it holds a PNG image"]
 
 
 def test_nul_bytes_and_ids_no_patent_can_have_are_rejected_with_a_reason(
-        store: GraphStore, settings: Settings, tmp_path: Path) -> None:
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "bad.csv"
-    data = (HEADER
-            + b"US1111111B2,Good,Fine.,\"['G06N3/08']\"\n"                # line 2
-            + b"US2222222B2,Nul,Bro\x00ken.,\"['G06N3/08']\"\n"            # line 3: NUL in the abstract
-            + b"\"US33\"\"33333B2\",Quoted,Fine.,\"['G06N3/08']\"\n"      # line 4: a quote in the id
-            + b"US4444 444B2,Spaced,Fine.,\"['G06N3/08']\"\n"             # line 5: a space in the id
-            + b"US5555555B2,Last,Fine.,\"['G06N3/08']\"\n")               # line 6
+    data = (
+        HEADER
+        + b"US1111111B2,Good,Fine.,\"['G06N3/08']\"\n"  # line 2
+        + b"US2222222B2,Nul,Bro\x00ken.,\"['G06N3/08']\"\n"  # line 3: NUL in the abstract
+        + b'"US33""33333B2",Quoted,Fine.,"[\'G06N3/08\']"\n'  # line 4: a quote in the id
+        + b"US4444 444B2,Spaced,Fine.,\"['G06N3/08']\"\n"  # line 5: a space in the id
+        + b"US5555555B2,Last,Fine.,\"['G06N3/08']\"\n"
+    )  # line 6
     path.write_bytes(data)
     report = _load(store, settings, CsvSource([path], ALL))
     rejects = {int(r["line"]): (r["field"], r["reason"]) for r in read_rejects(report.rejects_path)}
@@ -181,11 +197,16 @@ def test_patentsview_ids_with_quotes_are_rejected(store: GraphStore, settings: S
         '"patent_id"\t"patent_type"\t"patent_date"\t"patent_title"\t"wipo_kind"\t"num_claims"\n'
         '"7000001"\t"utility"\t"2020-01-07"\t"Good"\t"B2"\t3\n'
         '"70""00002"\t"utility"\t"2020-01-07"\t"Quoted"\t"B2"\t3\n'
-        "\"7000'003\"\t\"utility\"\t\"2020-01-07\"\t\"Apostrophe\"\t\"B2\"\t3\n", encoding="utf-8")
-    source = PatentsViewSource(tmp_path, LoadFilter(), Options(abstracts=False, classifications=False,
-                                                               citations=False, titles=False))
+        '"7000\'003"\t"utility"\t"2020-01-07"\t"Apostrophe"\t"B2"\t3\n',
+        encoding="utf-8",
+    )
+    source = PatentsViewSource(
+        tmp_path, LoadFilter(), Options(abstracts=False, classifications=False, citations=False, titles=False)
+    )
     report = _load(store, settings, source)
     rejects = [(r["line"], r["field"], r["reason"]) for r in read_rejects(report.rejects_path)]
-    assert rejects == [("3", "patent_id", "patent_id '70\"00002' holds '\"', which a patent id cannot hold"),
-                       ("4", "patent_id", "patent_id \"7000'003\" holds \"'\", which a patent id cannot hold")]
+    assert rejects == [
+        ("3", "patent_id", "patent_id '70\"00002' holds '\"', which a patent id cannot hold"),
+        ("4", "patent_id", 'patent_id "7000\'003" holds "\'", which a patent id cannot hold'),
+    ]
     assert set(_titles(store)) == {"7000001"}

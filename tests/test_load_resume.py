@@ -13,17 +13,17 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_CSV, Graphs, broken_rows, dump_graph, patentsview_generator, start_patentcl
 
+from helpers import SAMPLE_CSV, Graphs, broken_rows, dump_graph, read_rejects, start_patentcl
 from patentcl.config import Settings
 from patentcl.graph import open_store
-from patentcl.loaders.rejects import read_rejects
+from patentcl.loaders import patentsview_fixture
 
 
 @pytest.fixture(scope="module")
 def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pv_resume")
-    patentsview_generator().generate(out, patents=500, seed=9, use_zip=True, broken=True)
+    patentsview_fixture.generate(out, patents=500, seed=9, use_zip=True, broken=True)
     return out
 
 
@@ -57,7 +57,7 @@ def test_interrupted_load_resumes_to_the_clean_graph(graphs: Graphs, fixture_dir
     clean_summary, clean_graph = clean_load(graphs.new(f"{name}_clean"), fixture_dir)
 
     settings = graphs.new(name)  # on Neo4j: the same database, emptied
-    process = start_patentcl(settings, "load", "patentsview", str(fixture_dir), "--batch-size", "4", "--json")
+    process = start_patentcl(settings, "load", "patentsview", str(fixture_dir), "--rows-per-write", "4", "--json")
     state = wait_for_checkpoint(settings.home, process, step)
     process.send_signal(sig)
     _, err = process.communicate(timeout=60)
@@ -68,7 +68,9 @@ def test_interrupted_load_resumes_to_the_clean_graph(graphs: Graphs, fixture_dir
     with open_store(settings) as store:
         assert len(dump_graph(store)["dump_patents"]) <= len(clean_graph["dump_patents"])
 
-    resumed = start_patentcl(settings, "load", "patentsview", str(fixture_dir), "--resume", "--batch-size", "50", "--json")
+    resumed = start_patentcl(
+        settings, "load", "patentsview", str(fixture_dir), "--resume", "--rows-per-write", "50", "--json"
+    )
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     summary = json.loads(out)
@@ -80,8 +82,9 @@ def test_interrupted_load_resumes_to_the_clean_graph(graphs: Graphs, fixture_dir
     listed = sorted((Path(r["file"]).name, int(r["line"])) for r in read_rejects(Path(summary["rejects"])))
     assert listed == sorted(broken_rows(fixture_dir)) and summary["rejected"] == clean_summary["rejected"] == 10
     counts = {f["step"]: {k: v for k, v in f.items() if not k.endswith("seconds")} for f in summary["files"]}
-    assert counts == {f["step"]: {k: v for k, v in f.items() if not k.endswith("seconds")}
-                      for f in clean_summary["files"]}
+    assert counts == {
+        f["step"]: {k: v for k, v in f.items() if not k.endswith("seconds")} for f in clean_summary["files"]
+    }
     assert not list((settings.home / "checkpoints").glob("load-*.json"))  # a finished load leaves no checkpoint
 
 
@@ -110,12 +113,12 @@ def killed_and_resumed(settings: Settings, args: list[str], points: list[tuple[s
     """Runs the load with `--batch-size 3`, SIGKILLs it at each (step, records handled) point
     in turn (each run after the first a `--resume`), then resumes it to the end; its summary."""
     for n, (step, position) in enumerate(points):
-        process = start_patentcl(settings, *args, *(["--resume"] if n else []), "--batch-size", "3", "--json")
+        process = start_patentcl(settings, *args, *(["--resume"] if n else []), "--rows-per-write", "3", "--json")
         wait_for_position(settings.home, process, step, position)
         process.kill()
         process.communicate(timeout=60)
         assert process.returncode == -signal.SIGKILL
-    resumed = start_patentcl(settings, *args, "--resume", "--batch-size", "5", "--json")
+    resumed = start_patentcl(settings, *args, "--resume", "--rows-per-write", "5", "--json")
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     summary = json.loads(out)
@@ -144,7 +147,7 @@ def repeating_csv(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         again = [chunk[repeat][0], f"{chunk[repeat][1]} (revised)", "", "['H04L9/32', 'G06N3/084']"]
         with open(out / name, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
-            writer.writerows([header, *chunk[:repeat + 20], again, *chunk[repeat + 20:]])
+            writer.writerows([header, *chunk[: repeat + 20], again, *chunk[repeat + 20 :]])
         files.append(out / name)
     return files
 
@@ -166,9 +169,14 @@ def test_csv_load_with_repeated_patents_killed_at_several_points(graphs: Graphs,
     patents = {row["id"]: row["props"] for row in clean_graph["dump_patents"]}
     first = next(csv.reader(repeating_csv[0].open(encoding="utf-8").readlines()[5:6]))
     revised = patents[first[0]]
-    assert revised["title"] == f"{first[1]} (revised)" and "abstract" not in revised and revised["source"] == "csv:a.csv"
-    edges = {(r["source"], r["target"]): r["props"]["sequence"] for r in clean_graph["dump_relationships"]
-             if r["type"] == "CLASSIFIED_AS" and r["source"] == first[0]}
+    assert (
+        revised["title"] == f"{first[1]} (revised)" and "abstract" not in revised and revised["source"] == "csv:a.csv"
+    )
+    edges = {
+        (r["source"], r["target"]): r["props"]["sequence"]
+        for r in clean_graph["dump_relationships"]
+        if r["type"] == "CLASSIFIED_AS" and r["source"] == first[0]
+    }
     assert edges == {(first[0], "H04L9/32"): 0, (first[0], "G06N3/084"): 1}
     shared = next(csv.reader(repeating_csv[1].open(encoding="utf-8").readlines()[1:2]))[0]  # in a.csv and b.csv
     assert patents[shared]["source"] == "csv:a.csv"  # repeated unchanged in b.csv: a duplicate
@@ -189,7 +197,7 @@ def repeating_patentsview(tmp_path_factory: pytest.TempPathFactory) -> Path:
     claims), an abstract again, a patent's g_cpc_current rows again after other patents (a code
     it had with another sequence, a new code, a code twice), a citation twice."""
     out = tmp_path_factory.mktemp("pv_repeats")
-    patentsview_generator().generate(out, patents=60, seed=5)
+    patentsview_fixture.generate(out, patents=60, seed=5)
 
     def patents(rows: list[list[str]]) -> list[list[str]]:
         again = list(rows[3])
@@ -201,26 +209,35 @@ def repeating_patentsview(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     def codes(rows: list[list[str]]) -> list[list[str]]:
         first = rows[1]
-        moved = [[first[0], "7", *first[2:6], "additional"], [first[0], "8", "H", "H04", "H04L", "H04L9/32", "additional"],
-                 [first[0], "9", "H", "H04", "H04L", "H04L9/32", "additional"]]
+        moved = [
+            [first[0], "7", *first[2:6], "additional"],
+            [first[0], "8", "H", "H04", "H04L", "H04L9/32", "additional"],
+            [first[0], "9", "H", "H04", "H04L", "H04L9/32", "additional"],
+        ]
         return rows[:60] + moved + rows[60:]
 
     def citations(rows: list[list[str]]) -> list[list[str]]:
         return rows[:300] + [rows[300]] + rows[300:]
 
-    for table, change in (("g_patent", patents), ("g_patent_abstract", abstracts), ("g_cpc_current", codes),
-                          ("g_us_patent_citation", citations)):
+    for table, change in (
+        ("g_patent", patents),
+        ("g_patent_abstract", abstracts),
+        ("g_cpc_current", codes),
+        ("g_us_patent_citation", citations),
+    ):
         _rewrite_tsv(out / f"{table}.tsv", change)
     return out
 
 
-def test_patentsview_load_with_repeated_patents_killed_at_several_points(graphs: Graphs,
-                                                                         repeating_patentsview: Path) -> None:
+def test_patentsview_load_with_repeated_patents_killed_at_several_points(
+    graphs: Graphs, repeating_patentsview: Path
+) -> None:
     args = ["load", "patentsview", str(repeating_patentsview)]
     clean_summary, clean_graph = clean_summary_and_graph(graphs.new("pv_repeats_clean"), args)
     settings = graphs.new("pv_repeats")
-    summary = killed_and_resumed(settings, args, [("g_patent", 20), ("g_cpc_current", 50),
-                                                  ("g_cpc_current", 100), ("g_us_patent_citation", 200)])
+    summary = killed_and_resumed(
+        settings, args, [("g_patent", 20), ("g_cpc_current", 50), ("g_cpc_current", 100), ("g_us_patent_citation", 200)]
+    )
     with open_store(settings) as store:
         assert dump_graph(store) == clean_graph
     assert step_counts(summary) == step_counts(clean_summary) and summary["graph"] == clean_summary["graph"]
@@ -236,7 +253,10 @@ def test_patentsview_load_with_repeated_patents_killed_at_several_points(graphs:
     assert "A revised abstract." in {p.get("abstract") for p in patents.values()}
     with open(repeating_patentsview / "g_cpc_current.tsv", newline="", encoding="utf-8") as f:
         first = list(csv.reader(f, delimiter="\t"))[1]
-    edges = {r["target"]: r["props"] for r in clean_graph["dump_relationships"]
-             if r["type"] == "CLASSIFIED_AS" and r["source"] == first[0]}
+    edges = {
+        r["target"]: r["props"]
+        for r in clean_graph["dump_relationships"]
+        if r["type"] == "CLASSIFIED_AS" and r["source"] == first[0]
+    }
     assert edges[first[5]]["sequence"] == int(first[1]) and edges["H04L9/32"]["sequence"] == 8
     assert not list((settings.home / "checkpoints").glob("load-*.json"))

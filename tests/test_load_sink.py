@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import dump
 from patentcl.errors import ConstraintViolation, QueryError
 from patentcl.graph import GraphStore
 from patentcl.loaders.graph_sink import GraphSink
@@ -15,7 +16,7 @@ def test_patents_already_in_the_graph_are_merged(store: GraphStore) -> None:
     assert sink.patents([{"id": "US1", "title": "one"}]).run() == 1
     # US1 exists: the batch's CREATE breaks the unique key, the graph undoes it, the sink MERGEs
     assert sink.patents([{"id": "US1", "title": "one again"}, {"id": "US2", "title": "two"}]).run() == 2
-    titles = {r["id"]: r["props"].get("title") for r in store.run("dump_patents")}
+    titles = {r["id"]: r["props"].get("title") for r in dump(store, "dump_patents")}
     assert titles == {"US1": "one again", "US2": "two"}
 
 

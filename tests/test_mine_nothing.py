@@ -43,8 +43,7 @@ def test_an_empty_graph_is_a_warning_exit_1_and_no_files(settings: Settings, tmp
     assert not out.exists()
 
 
-def test_no_anchor_with_a_triplet_writes_nothing_and_keeps_what_was_there(settings: Settings,
-                                                                          tmp_path: Path) -> None:
+def test_no_anchor_with_a_triplet_writes_nothing_and_keeps_what_was_there(settings: Settings, tmp_path: Path) -> None:
     source = tmp_path / "loners.csv"
     with source.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([("publication_number", "title", "abstract", "cpc_codes"), *LONERS])

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from helpers import Graphs, SAMPLE_CSV, cli_env
+from helpers import SAMPLE_CSV, Graphs, cli_env, csv_families, split_of
 from patentcl.config import Settings
 from patentcl.errors import PatentclError
 from patentcl.graph import open_store
@@ -23,8 +23,9 @@ from patentcl.loaders.csv_export import CsvSource
 from patentcl.loaders.filters import LoadFilter
 from patentcl.loaders.load import run_load
 from patentcl.mining.miner import MineOptions, mine
-from patentcl.mining.splits import SPLITS, Splits, split_of
-from patentcl.mining.triplets import COLUMNS, RunState
+from patentcl.mining.splits import Splits
+from patentcl.mining.triplets import RunState
+from patentcl.triplets import COLUMNS, SPLITS
 
 ANCHORS = 240
 OPTIONS = MineOptions(anchors=ANCHORS, batch_size=40)
@@ -44,6 +45,12 @@ def truth() -> dict[str, set[str]]:
     """CPC codes per patent, straight from the CSV."""
     with SAMPLE_CSV.open(encoding="utf-8", newline="") as handle:
         return {row["publication_number"]: set(ast.literal_eval(row["cpc_codes"])) for row in csv.DictReader(handle)}
+
+
+@pytest.fixture(scope="module")
+def families() -> dict[str, str]:
+    """Family key per patent (identical normalised abstracts), straight from the CSV."""
+    return csv_families(SAMPLE_CSV)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +99,9 @@ def test_every_triplet_keeps_the_rules_of_cpc_hierarchy(clean_run: Path, truth: 
         assert (row["strategy"], row["query"], row["query_version"]) == ("cpc-hierarchy", "cpc_hierarchy", 3)
 
 
-def test_positive_shares_the_anchors_rarest_shareable_subgroup(clean_run: Path, truth: dict[str, set[str]]) -> None:
+def test_positive_shares_the_anchors_rarest_shareable_subgroup(
+    clean_run: Path, truth: dict[str, set[str]], families: dict[str, str]
+) -> None:
     sizes = Counter(code for codes in truth.values() for code in codes)
     for row in triplets(clean_run)["train"]:
         if row["shared_level"] != "subgroup":
@@ -103,7 +112,7 @@ def test_positive_shares_the_anchors_rarest_shareable_subgroup(clean_run: Path, 
             if code.endswith("/00") or sizes[code] >= sizes[row["shared_code"]]:
                 continue
             others = [p for p, codes in truth.items() if code in codes and p != row["anchor_id"]]
-            assert all(split_of(p) != "train" for p in others), (row, code)
+            assert all(split_of(p, families) != "train" for p in others), (row, code)
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -118,8 +127,9 @@ def overlap_run(sample: Settings, tmp_path_factory: pytest.TempPathFactory) -> P
     return out
 
 
-def test_cpc_overlap_positive_overlaps_the_anchor_most(overlap_run: Path, clean_run: Path,
-                                                       truth: dict[str, set[str]]) -> None:
+def test_cpc_overlap_positive_overlaps_the_anchor_most(
+    overlap_run: Path, clean_run: Path, truth: dict[str, set[str]], families: dict[str, str]
+) -> None:
     with SAMPLE_CSV.open(encoding="utf-8", newline="") as handle:
         abstracts = {row["publication_number"]: row["abstract"] for row in csv.DictReader(handle)}
     sizes = Counter(code for codes in truth.values() for code in codes)
@@ -134,8 +144,14 @@ def test_cpc_overlap_positive_overlaps_the_anchor_most(overlap_run: Path, clean_
         shareable = [c for c in anchor if not c.endswith("/00") and sizes[c] > 1]
         if shareable:
             rarest = min(shareable, key=lambda c: (sizes[c], c))
-            rivals = [p for p, codes in truth.items() if rarest in codes and p != anchor_id
-                      and split_of(p) == "train" and abstracts[p] != abstracts[anchor_id]]
+            rivals = [
+                p
+                for p, codes in truth.items()
+                if rarest in codes
+                and p != anchor_id
+                and split_of(p, families) == "train"
+                and abstracts[p] != abstracts[anchor_id]
+            ]
             best = max((jaccard(anchor, truth[p]) for p in rivals), default=0.0)
             assert jaccard(anchor, truth[row["positive_id"]]) >= best, row
     overlap = [jaccard(truth[r["anchor_id"]], truth[r["positive_id"]]) for r in rows]
@@ -143,12 +159,12 @@ def test_cpc_overlap_positive_overlaps_the_anchor_most(overlap_run: Path, clean_
     assert sum(overlap) / len(overlap) > sum(rarest_rule) / len(rarest_rule) + 0.1
 
 
-def test_no_triplet_mixes_splits_and_the_split_files_share_no_patent(clean_run: Path) -> None:
+def test_no_triplet_mixes_splits_and_the_split_files_share_no_patent(clean_run: Path, families: dict[str, str]) -> None:
     seen: dict[str, set[str]] = {}
     for split, rows in triplets(clean_run).items():
         assert rows, f"no {split} triplets"
         ids = {row[f"{role}_id"] for row in rows for role in ("anchor", "positive", "negative")}
-        assert {split_of(i) for i in ids} == {split} and {row["split"] for row in rows} == {split}
+        assert {split_of(i, families) for i in ids} == {split} and {row["split"] for row in rows} == {split}
         seen[split] = ids
     assert not seen["train"] & seen["validation"] and not seen["train"] & seen["test"]
     assert not seen["validation"] & seen["test"]
@@ -156,10 +172,27 @@ def test_no_triplet_mixes_splits_and_the_split_files_share_no_patent(clean_run: 
 
 def test_files_have_the_promised_schema_texts_and_manifest(clean_run: Path) -> None:
     schema = pq.read_schema(clean_run / "train.parquet")
-    assert tuple(schema.names) == COLUMNS == (
-        "anchor_id", "anchor_title", "anchor_abstract", "positive_id", "positive_title", "positive_abstract",
-        "negative_id", "negative_title", "negative_abstract", "strategy", "query", "query_version",
-        "shared_level", "shared_code", "split")
+    assert (
+        tuple(schema.names)
+        == COLUMNS
+        == (
+            "anchor_id",
+            "anchor_title",
+            "anchor_abstract",
+            "positive_id",
+            "positive_title",
+            "positive_abstract",
+            "negative_id",
+            "negative_title",
+            "negative_abstract",
+            "strategy",
+            "query",
+            "query_version",
+            "shared_level",
+            "shared_code",
+            "split",
+        )
+    )
     assert str(schema.field("query_version").type) == "int64"
     rows = triplets(clean_run)["train"]
     assert all(row["anchor_title"] and row["negative_abstract"] for row in rows)
@@ -195,20 +228,23 @@ def test_same_graph_options_and_seed_give_identical_files(sample: Settings, clea
     assert first == second
 
 
-def test_another_seed_mines_other_triplets_over_the_same_splits(sample: Settings, clean_run: Path,
-                                                                  tmp_path: Path) -> None:
+def test_another_seed_mines_other_triplets_over_the_same_splits(
+    sample: Settings, clean_run: Path, tmp_path: Path, families: dict[str, str]
+) -> None:
     with open_store(sample) as store:
         mine(store, MineOptions(anchors=ANCHORS, batch_size=40, seed=7), tmp_path)
     ours, theirs = triplets(clean_run), triplets(tmp_path)
     key = ("anchor_id", "positive_id", "negative_id")
     assert {tuple(r[k] for k in key) for s in SPLITS for r in ours[s]} != {
-        tuple(r[k] for k in key) for s in SPLITS for r in theirs[s]}
+        tuple(r[k] for k in key) for s in SPLITS for r in theirs[s]
+    }
     for split in SPLITS:  # a patent's split never depends on the seed
-        assert {split_of(r["anchor_id"]) for r in theirs[split]} == {split}
+        assert {split_of(r["anchor_id"], families) for r in theirs[split]} == {split}
 
 
-def test_an_interrupted_run_resumes_to_the_same_bytes(sample: Settings, clean_run: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_run_resumes_to_the_same_bytes(
+    sample: Settings, clean_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     record = RunState.record
     calls = Counter()
 
@@ -236,8 +272,9 @@ def test_an_interrupted_run_resumes_to_the_same_bytes(sample: Settings, clean_ru
         assert (tmp_path / f"{split}.parquet").read_bytes() == (clean_run / f"{split}.parquet").read_bytes()
 
 
-def test_class_level_negatives_share_the_class_and_no_group(sample: Settings, truth: dict[str, set[str]],
-                                                           tmp_path: Path) -> None:
+def test_class_level_negatives_share_the_class_and_no_group(
+    sample: Settings, truth: dict[str, set[str]], tmp_path: Path
+) -> None:
     with open_store(sample) as store:
         info = mine(store, MineOptions(anchors=80, negative_level="class", negatives=2), tmp_path)
     assert info["counts"]["rejected"] == {} and info["counts"]["triplets"] > 80
@@ -253,8 +290,24 @@ def test_mine_command_writes_files_and_reports_counts(sample: Settings, tmp_path
 
     env = cli_env(sample)
     out = tmp_path / "cli"
-    result = CliRunner().invoke(main, ["mine", "--strategy", "cpc-hierarchy", "--anchors", "60", "--negatives", "2",
-                                       "--seed", "3", "--out", str(out)], env=env, catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        [
+            "mine",
+            "--strategy",
+            "cpc-hierarchy",
+            "--anchors",
+            "60",
+            "--negatives",
+            "2",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ],
+        env=env,
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     info = manifest(out)
     assert f"anchors 60: {info['counts']['anchors_with_triplets']:,} with triplets" in result.output
@@ -272,7 +325,7 @@ def test_unknown_query_version_and_missing_vectors_are_clear_errors(sample: Sett
     assert not any(tmp_path.iterdir())
 
 
-def test_split_fractions_are_honoured(sample: Settings, tmp_path: Path) -> None:
+def test_split_fractions_are_honoured(sample: Settings, tmp_path: Path, families: dict[str, str]) -> None:
     splits = Splits(0.5, 0.25, 0.25)
     with open_store(sample) as store:
         info = mine(store, MineOptions(anchors=120, splits=splits, negatives=1), tmp_path)
@@ -280,23 +333,25 @@ def test_split_fractions_are_honoured(sample: Settings, tmp_path: Path) -> None:
     assert sum(v["anchors"] for v in per_split.values()) == 120
     assert per_split["test"]["anchors"] > 15 and per_split["validation"]["anchors"] > 15
     for split, rows in triplets(tmp_path).items():
-        assert {splits.of(row["negative_id"]) for row in rows} <= {split}
+        assert {splits.of(families.get(row["negative_id"], row["negative_id"])) for row in rows} <= {split}
 
 
 def test_bench_mine_prints_throughput(sample: Settings) -> None:
     from patentcl.cli import main
 
     env = cli_env(sample)
-    result = CliRunner().invoke(main, ["bench", "mine", "--triplets", "150", "--json"], env=env,
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["bench", "mine", "--triplet-count", "150", "--json"], env=env, catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])
     assert figures["query"] == f"cpc_hierarchy v3 ({sample.engine})" and figures["triplets"] >= 120
     assert figures["triplets_per_s"] > 0 and figures["mining_s"] > 0
 
 
-def test_ranks_that_are_not_the_hash_of_the_id_stop_the_run_until_reindexed(store, settings: Settings,
-                                                                            tmp_path: Path) -> None:
+def test_ranks_that_are_not_the_hash_of_the_id_stop_the_run_until_reindexed(
+    store, settings: Settings, tmp_path: Path
+) -> None:
     rows = list(csv.DictReader(SAMPLE_CSV.open(encoding="utf-8", newline="")))[:200]
     small = tmp_path / "small.csv"
     with small.open("w", encoding="utf-8", newline="") as handle:
@@ -312,7 +367,8 @@ def test_ranks_that_are_not_the_hash_of_the_id_stop_the_run_until_reindexed(stor
     mine(store, MineOptions(negatives=1), tmp_path / "second", rebuild_index=True)
     for split in SPLITS:
         assert (tmp_path / "first" / f"{split}.parquet").read_bytes() == (
-            tmp_path / "second" / f"{split}.parquet").read_bytes()
+            tmp_path / "second" / f"{split}.parquet"
+        ).read_bytes()
 
 
 @pytest.mark.slow
@@ -331,9 +387,10 @@ def test_full_shared_data_triplets_keep_the_rules(graphs: Graphs, shared_data: P
     assert info["counts"]["rejected"] == {} and info["graph"]["counts"]["(:Patent)"] == len(codes)
     rows = [row for split in triplets(tmp_path).values() for row in split]
     assert len(rows) > 4000
+    families = csv_families(*files)
     for row in rows:
         anchor, positive, negative = (codes[row[f"{role}_id"]] for role in ("anchor", "positive", "negative"))
-        assert split_of(row["anchor_id"]) == split_of(row["positive_id"]) == split_of(row["negative_id"])
+        assert len({split_of(row[f"{role}_id"], families) for role in ("anchor", "positive", "negative")}) == 1
         if row["shared_level"] == "subgroup":
             assert row["shared_code"] in anchor & positive
         else:

@@ -6,7 +6,6 @@ them. Every check reads the fixture files, not the graph."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -15,18 +14,18 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from helpers import Graphs
+from helpers import Graphs, split_of
 from patentcl.config import Settings
 from patentcl.graph import open_store
+from patentcl.graph.vector_index import IndexSettings, build_index
+from patentcl.loaders import patentsview_fixture
 from patentcl.loaders.filters import LoadFilter
 from patentcl.loaders.load import run_load
 from patentcl.loaders.patentsview import Options, PatentsViewSource
 from patentcl.mining.index import ensure_index
 from patentcl.mining.miner import MineOptions, _per_split, mine
-from patentcl.mining.splits import SPLITS, split_of
-from patentcl.trainer.vector_index import IndexSettings, build_index
+from patentcl.triplets import SPLITS
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "make_patentsview.py"
 DIMENSION = 24
 
 
@@ -55,11 +54,8 @@ class Truth:
 
 @pytest.fixture(scope="module")
 def fixture_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = importlib.util.spec_from_file_location("make_patentsview", FIXTURES)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
     out = tmp_path_factory.mktemp("pv_mining")
-    module.generate(out, patents=500, seed=11)
+    patentsview_fixture.generate(out, patents=500, seed=11)
     return out
 
 
@@ -121,8 +117,11 @@ def test_cpc_hierarchy_negatives_are_never_linked_by_a_citation(cited: Settings,
         assert not truth.groups(row["anchor_id"]) & truth.groups(row["negative_id"])
         assert row["shared_code"][:4] in {code[:4] for code in truth.codes[row["negative_id"]]}
         # The exclusion has work to do: patents of the anchor's split and subclass that it cites.
-        candidates_linked += any(split_of(p) == row["split"] and not truth.groups(p) & truth.groups(row["anchor_id"])
-                                 for p in truth.cites[row["anchor_id"]] if p in truth.codes)
+        candidates_linked += any(
+            split_of(p) == row["split"] and not truth.groups(p) & truth.groups(row["anchor_id"])
+            for p in truth.cites[row["anchor_id"]]
+            if p in truth.codes
+        )
     assert candidates_linked > 0
 
 
@@ -147,14 +146,19 @@ def with_vectors(cited: Settings, truth: Truth) -> dict[str, np.ndarray]:
         ensure_index(store)
         ids = [r["id"] for r in store.run("mining_anchors", {"shuffle": 1, "limit": 10_000})]
         vectors = _synthetic_vectors(truth, ids)
-        store.write_batches("write_patent_vectors", ({"id": i, "vector": vectors[i]} for i in ids),
-                            batch_size=200, params={"model": "synthetic@test"})
+        store.write_batches(
+            "write_patent_vectors",
+            ({"id": i, "vector": vectors[i]} for i in ids),
+            batch_size=200,
+            params={"model": "synthetic@test"},
+        )
         build_index(store, DIMENSION, IndexSettings(ef_runtime=400))
     return vectors
 
 
-def test_embedding_neighbours_are_near_but_not_too_near(cited: Settings, truth: Truth,
-                                                        with_vectors: dict[str, np.ndarray], tmp_path: Path) -> None:
+def test_embedding_neighbours_are_near_but_not_too_near(
+    cited: Settings, truth: Truth, with_vectors: dict[str, np.ndarray], tmp_path: Path
+) -> None:
     margin = 0.95
     with open_store(cited) as store:
         info = mine(store, MineOptions(strategy="embedding-neighbours", negatives=3, margin=margin), tmp_path)
@@ -178,9 +182,15 @@ def test_embedding_neighbours_are_near_but_not_too_near(cited: Settings, truth: 
         assert sims == sorted(sims, reverse=True)  # nearest first
         # Brute force: the k nearest patents the query asks the index for, then its filters.
         nearest = sorted(((float(a @ v), i) for i, v in with_vectors.items()), reverse=True)
-        nearest = nearest[:_per_split(50, fractions[split_of(anchor)])]
-        valid = [(s, i) for s, i in nearest if i != anchor and split_of(i) == split_of(anchor)
-                 and not truth.linked(anchor, i) and not truth.codes[anchor] & truth.codes[i]]
+        nearest = nearest[: _per_split(50, fractions[split_of(anchor)])]
+        valid = [
+            (s, i)
+            for s, i in nearest
+            if i != anchor
+            and split_of(i) == split_of(anchor)
+            and not truth.linked(anchor, i)
+            and not truth.codes[anchor] & truth.codes[i]
+        ]
         skipped += any(s >= threshold for s, _ in valid)
         expected = [i for s, i in valid if s < threshold][:3]
         exact += [n["negative_id"] for n in own] == expected

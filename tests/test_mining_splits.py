@@ -7,7 +7,9 @@ from collections import Counter
 
 import pytest
 
-from patentcl.mining.splits import RANK_SPACE, SPLITS, Splits, rank_of, shuffle_of, split_of
+from helpers import split_of
+from patentcl.mining.splits import RANK_SPACE, Splits, rank_of, shuffle_of
+from patentcl.triplets import SPLITS
 
 
 def test_rank_is_the_first_31_bits_of_a_salted_sha256_of_the_id() -> None:
@@ -50,12 +52,15 @@ def test_splits_follow_the_fractions_and_depend_on_the_id_alone() -> None:
     assert moved and all(split_of(i) == "train" and Splits(0.7, 0.2, 0.1).of(i) == "validation" for i in moved)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("0.8,0.2", "three fractions"),
-    ("a,b,c", "three numbers"),
-    ("0.8,0.3,0.1", "add up to 1"),
-    ("1.2,-0.1,-0.1", ">= 0"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0.8,0.2", "three fractions"),
+        ("a,b,c", "three numbers"),
+        ("0.8,0.3,0.1", "add up to 1"),
+        ("1.2,-0.1,-0.1", ">= 0"),
+    ],
+)
 def test_bad_split_options_say_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Splits.parse(text)

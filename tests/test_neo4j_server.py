@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import os
 import stat
-import urllib.request
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,8 @@ from patentcl.graph import open_store
 from patentcl.graph.neo4j_server import Neo4jServer
 
 pytestmark = pytest.mark.skipif(
-    bool(Neo4jServer.missing_tools()) and not os.environ.get("CI"), reason=f"{Neo4jServer.missing_tools()}")
+    bool(Neo4jServer.missing_tools()) and not os.environ.get("CI"), reason=f"{Neo4jServer.missing_tools()}"
+)
 
 
 def _patentcl(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

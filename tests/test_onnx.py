@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +16,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from helpers import Graphs, REPO, SAMPLE_CSV, cli_env
+from helpers import SAMPLE_CSV, Graphs, cli_env
 from patentcl.cli import main
 from patentcl.config import Settings
+from patentcl.encoding import open_model
 from patentcl.errors import PatentclError
 from patentcl.graph import open_store
-from patentcl.trainer.encode import open_model
+from patentcl.loaders import patentsview_fixture
+from patentcl.onnx_runtime import FLOAT_FILE, use_onnx
 from patentcl.trainer.onnx_bench import neighbour_overlap
-from patentcl.trainer.onnx_export import FLOAT_FILE, use_onnx
 from patentcl.trainer.onnx_quant import quant_config
 
 pytest.importorskip("onnxruntime")
@@ -40,8 +39,11 @@ def exported(minilm_path: str, tmp_path_factory: pytest.TempPathFactory) -> Path
     """A copy of the model (the original lives in site-packages) exported by the real command."""
     folder = tmp_path_factory.mktemp("onnx") / "minilm"
     shutil.copytree(minilm_path, folder)
-    result = CliRunner().invoke(main, ["export-onnx", str(folder), "--quantize", "int8", "--quantize-config", "avx2",
-                                       "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        ["export", "onnx", str(folder), "--quantize", "int8", "--quantize-config", "avx2", "--json"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     written = [json.loads(line) for line in result.stdout.splitlines()]
     assert [Path(row["file"]).name for row in written] == [FLOAT_FILE, quant_config("avx2").file_name]
@@ -76,8 +78,9 @@ def test_onnx_model_keeps_the_torch_models_id(exported: Path) -> None:
 
 
 def test_int8_vectors_stay_close(exported: Path, texts: list[str], torch_vectors: np.ndarray) -> None:
-    model = open_model(str(exported), backend="onnx", onnx_file=quant_config("avx2").file_name,
-                       max_seq_length=SEQ, device="cpu")
+    model = open_model(
+        str(exported), backend="onnx", onnx_file=quant_config("avx2").file_name, max_seq_length=SEQ, device="cpu"
+    )
     cosines = (model.encode(texts) * torch_vectors).sum(axis=1)
     assert cosines.mean() > INT8_MEAN_COSINE_FLOOR
     assert cosines.min() > INT8_MIN_COSINE_FLOOR
@@ -119,8 +122,7 @@ def graph_settings(graphs: Graphs, exported: Path, tmp_path_factory: pytest.Temp
     from patentcl.trainer.embed import embed_patents
 
     tables = tmp_path_factory.mktemp("patentsview")
-    subprocess.run([sys.executable, str(REPO / "tests" / "fixtures" / "make_patentsview.py"), "--out", str(tables),
-                    "--patents", "30", "--seed", "7"], check=True, capture_output=True)
+    patentsview_fixture.generate(tables, patents=30, seed=7)
     settings = graphs.new("onnx")
     with open_store(settings) as store:
         run_load(store, settings, PatentsViewSource(tables, LoadFilter(types=None), Options()))
@@ -129,8 +131,9 @@ def graph_settings(graphs: Graphs, exported: Path, tmp_path_factory: pytest.Temp
 
 
 def _cli(settings: Settings, *args: str) -> dict:
-    result = CliRunner().invoke(main, ["--home", str(settings.home), *args],
-                                env=cli_env(settings), catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["--home", str(settings.home), *args], env=cli_env(settings), catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -144,5 +147,5 @@ def test_text_lookup_and_suggestion_run_on_onnx(graph_settings: Settings, export
         options = ["--text", text, "--model", str(exported), "--backend", "onnx", "--onnx-file", onnx_file, "--json"]
         top = _cli(graph_settings, "similar", *options, "-k", "3")["hits"][0]
         assert top["id"] == patent["id"] and top["similarity"] > floor
-        suggestions = _cli(graph_settings, "suggest-cpc", *options, "--level", "subclass")["suggestions"]
+        suggestions = _cli(graph_settings, "suggest-cpc", *options, "--cpc-level", "subclass")["suggestions"]
         assert suggestions and {s["code"] for s in suggestions} & {c[:4] for c in patent["codes"]}

@@ -15,14 +15,14 @@ import pytest
 
 from helpers import SAMPLE_CSV, Graphs, kill_when, output_of, start_patentcl
 from patentcl.config import Settings
+from patentcl.encoding import open_model
 from patentcl.graph import GraphStore, open_store
+from patentcl.graph.vector_index import ONLINE, index_info, index_status, nearest, stored_vectors
 from patentcl.loaders.csv_export import CsvSource
 from patentcl.loaders.filters import LoadFilter
 from patentcl.loaders.load import run_load
 from patentcl.trainer import embed
 from patentcl.trainer.embed import embed_patents
-from patentcl.trainer.encode import open_model
-from patentcl.trainer.vector_index import index_info, nearest, stored_vectors
 
 PATENTS = 400
 
@@ -53,9 +53,25 @@ def loaded(graphs: Graphs, name: str, source: Path) -> Settings:
 
 
 def embedding(settings: Settings, model: str) -> subprocess.Popen:
-    return start_patentcl(settings, "embed", "--model", model, "--max-seq-length", "32", "--batch-size", "16",
-                          "--encode-batch-size", "8", "--m", "8", "--ef-construction", "64", "--ef-runtime", "32",
-                          HF_HUB_OFFLINE="1")
+    return start_patentcl(
+        settings,
+        "embed",
+        "--model",
+        model,
+        "--max-seq-length",
+        "32",
+        "--rows-per-write",
+        "16",
+        "--texts-per-batch",
+        "8",
+        "--m",
+        "8",
+        "--ef-construction",
+        "64",
+        "--ef-runtime",
+        "32",
+        HF_HUB_OFFLINE="1",
+    )
 
 
 def encoded_by(process: subprocess.Popen) -> int:
@@ -81,8 +97,9 @@ def all_vectors(store: GraphStore) -> dict[str, np.ndarray]:
     return {pid: vector for pid, (vector, _) in stored_vectors(store, ids).items()}
 
 
-def test_killed_runs_resume_to_the_clean_vectors_each_written_once(graphs: Graphs, patents_csv: Path,
-                                                                   minilm_path: str) -> None:
+def test_killed_runs_resume_to_the_clean_vectors_each_written_once(
+    graphs: Graphs, patents_csv: Path, minilm_path: str
+) -> None:
     clean = loaded(graphs, "embed_clean", patents_csv)
     assert encoded_by(embedding(clean, minilm_path)) == PATENTS
     with open_store(clean) as store:
@@ -108,7 +125,7 @@ def test_killed_runs_resume_to_the_clean_vectors_each_written_once(graphs: Graph
             np.testing.assert_allclose(vector, expected[pid], atol=1e-5, err_msg=pid)
             if pid in first:  # written before the first kill and never again
                 assert np.array_equal(vector, first[pid])
-        assert info == clean_index and str(info["status"]).upper() == "ONLINE"
+        assert info == clean_index and index_status(info) == ONLINE
         for pid in list(vectors)[::10]:  # the index holds the vectors written by every run
             assert pid in [found for found, _ in nearest(store, vectors[pid], 5)]
         recorded = list(store.run("embedding_models"))
@@ -116,8 +133,9 @@ def test_killed_runs_resume_to_the_clean_vectors_each_written_once(graphs: Graph
     assert encoded_by(embedding(settings, minilm_path)) == 0
 
 
-def test_ids_are_read_a_page_at_a_time(graphs: Graphs, tmp_path: Path, minilm_path: str,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ids_are_read_a_page_at_a_time(
+    graphs: Graphs, tmp_path: Path, minilm_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = loaded(graphs, "embed_pages", sample_csv(tmp_path, 60))
     monkeypatch.setattr(embed, "_IDS_PER_READ", 7)  # pages end inside batches and batches inside pages
     model = open_model(minilm_path, max_seq_length=32)

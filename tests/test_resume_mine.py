@@ -17,9 +17,9 @@ from patentcl.graph import open_store
 from patentcl.loaders.csv_export import CsvSource
 from patentcl.loaders.filters import LoadFilter
 from patentcl.loaders.load import run_load
-from patentcl.mining.splits import SPLITS
+from patentcl.triplets import SPLITS
 
-MINE = ["mine", "--anchors", "600", "--batch-size", "10", "--negatives", "2", "--seed", "11", "--json"]
+MINE = ["mine", "--anchors", "600", "--anchors-per-query", "10", "--negatives", "2", "--seed", "11", "--json"]
 
 
 @pytest.fixture(scope="module")

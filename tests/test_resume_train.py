@@ -34,24 +34,58 @@ def triplet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rows = []
         for _ in range(size):
             picked = rng.sample(patents, 3)
-            rows.append({f"{role}_{field}": p[key] for role, p in zip(("anchor", "positive", "negative"), picked)
-                         for field, key in (("id", "publication_number"), ("title", "title"),
-                                            ("abstract", "abstract"))})
+            rows.append(
+                {
+                    f"{role}_{field}": p[key]
+                    for role, p in zip(("anchor", "positive", "negative"), picked)
+                    for field, key in (("id", "publication_number"), ("title", "title"), ("abstract", "abstract"))
+                }
+            )
         pq.write_table(pa.Table.from_pylist(rows), out / f"{split}.parquet")
-    (out / "manifest.json").write_text(json.dumps({
-        "query": {"query": "random_triplets", "version": 1, "dialect": "python", "sha256": "0" * 64},
-        "strategy": "random", "parameters": {}, "seed": 3}))
+    (out / "manifest.json").write_text(
+        json.dumps(
+            {
+                "query": {"query": "random_triplets", "version": 1, "dialect": "python", "sha256": "0" * 64},
+                "strategy": "random",
+                "parameters": {},
+                "seed": 3,
+            }
+        )
+    )
     return out
 
 
 def training(triplet_dir: Path, out: Path, minilm_path: str, *extra: str) -> subprocess.Popen:
-    args = ["train", "--triplets", str(triplet_dir), "--out", str(out), "--base-model", minilm_path,
-            "--no-cpc-mask", "--max-seq-length", "32", "--batch-size", "8", "--lr", "5e-5", "--warmup-ratio", "0",
-            "--max-steps", str(STEPS), "--eval-steps", str(SAVE_EVERY), "--seed", "1", *extra]
+    args = [
+        "train",
+        "--triplets",
+        str(triplet_dir),
+        "--out",
+        str(out),
+        "--base-model",
+        minilm_path,
+        "--no-cpc-mask",
+        "--max-seq-length",
+        "32",
+        "--triplets-per-batch",
+        "8",
+        "--lr",
+        "5e-5",
+        "--warmup-ratio",
+        "0",
+        "--max-steps",
+        str(STEPS),
+        "--eval-steps",
+        str(SAVE_EVERY),
+        "--seed",
+        "1",
+        *extra,
+    ]
     # One thread: the machine is shared, and the runs compare equal whatever the thread count.
     env = {**os.environ, **cli_env(Settings(home=out.parent / "home"), HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")}
-    return subprocess.Popen([patentcl_executable(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [patentcl_executable(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def finished(process: subprocess.Popen) -> None:
@@ -65,8 +99,10 @@ def finished(process: subprocess.Popen) -> None:
 def checkpoint_saved(out: Path, step: int) -> bool:
     """The Trainer writes trainer_state.json last."""
     try:
-        return json.loads((out / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").read_text())[
-            "global_step"] == step
+        return (
+            json.loads((out / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").read_text())["global_step"]
+            == step
+        )
     except (OSError, ValueError, KeyError):
         return False
 
@@ -77,8 +113,7 @@ def logged_losses(out: Path) -> list[tuple[int, float]]:
 
 
 @pytest.mark.slow
-def test_killed_training_resumes_to_the_clean_runs_weights(triplet_dir: Path, tmp_path: Path,
-                                                           minilm_path: str) -> None:
+def test_killed_training_resumes_to_the_clean_runs_weights(triplet_dir: Path, tmp_path: Path, minilm_path: str) -> None:
     clean = tmp_path / "clean"
     finished(training(triplet_dir, clean, minilm_path))
 

@@ -5,11 +5,9 @@ Every answer is checked against an exact nearest-neighbour computation in numpy.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -18,14 +16,14 @@ from click.testing import CliRunner
 from helpers import Graphs, cli_env
 from patentcl.cli import main
 from patentcl.config import Settings
+from patentcl.evaluators.votes import vote
 from patentcl.graph import GraphStore, open_store
+from patentcl.graph.vector_index import stored_vectors
+from patentcl.loaders import patentsview_fixture
 from patentcl.search.query_model import encode_query, query_model
 from patentcl.search.similar import Filters, SearchError, similar
 from patentcl.search.suggest import calibrate, stored_calibration, suggest_cpc
-from patentcl.search.votes import vote
-from patentcl.trainer.vector_index import stored_vectors
 
-REPO = Path(__file__).resolve().parent.parent
 PATENTS = 100
 
 
@@ -45,15 +43,14 @@ class Graph:
 
 @pytest.fixture(scope="module")
 def graph(graphs: Graphs, minilm_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graph]:
+    from patentcl.encoding import open_model
     from patentcl.loaders.filters import LoadFilter
     from patentcl.loaders.load import run_load
     from patentcl.loaders.patentsview import Options, PatentsViewSource
     from patentcl.trainer.embed import embed_patents
-    from patentcl.trainer.encode import open_model
 
     tables = tmp_path_factory.mktemp("patentsview")
-    subprocess.run([sys.executable, str(REPO / "tests" / "fixtures" / "make_patentsview.py"), "--out", str(tables),
-                    "--patents", str(PATENTS), "--seed", "11"], check=True, capture_output=True)
+    patentsview_fixture.generate(tables, patents=PATENTS, seed=11)
     settings = graphs.new("search")
     with open_store(settings) as store:
         run_load(store, settings, PatentsViewSource(tables, LoadFilter(types=None), Options()))
@@ -63,17 +60,28 @@ def graph(graphs: Graphs, minilm_path: str, tmp_path_factory: pytest.TempPathFac
             rows.extend(page)
         vectors = stored_vectors(store, [r["id"] for r in rows])
         rows = [r for r in rows if r["id"] in vectors]
-        yield Graph(settings, store, minilm_path, [r["id"] for r in rows],
-                    np.stack([vectors[r["id"]][0] for r in rows]), {r["id"]: r["codes"] for r in rows},
-                    {r["id"]: set(r["cited"]) for r in rows}, {r["id"]: r["date"] for r in rows},
-                    {r["id"]: r["title"] for r in rows}, {r["id"]: r["abstract"] for r in rows})
+        yield Graph(
+            settings,
+            store,
+            minilm_path,
+            [r["id"] for r in rows],
+            np.stack([vectors[r["id"]][0] for r in rows]),
+            {r["id"]: r["codes"] for r in rows},
+            {r["id"]: set(r["cited"]) for r in rows},
+            {r["id"]: r["date"] for r in rows},
+            {r["id"]: r["title"] for r in rows},
+            {r["id"]: r["abstract"] for r in rows},
+        )
 
 
-def exact(g: Graph, query: np.ndarray, k: int, keep=lambda pid: True, exclude: str | None = None) -> list[tuple[str, float]]:
+def exact(
+    g: Graph, query: np.ndarray, k: int, keep=lambda pid: True, exclude: str | None = None
+) -> list[tuple[str, float]]:
     """The k nearest patents by brute force in numpy among those `keep` accepts."""
     sims = g.vectors @ query
-    ranked = sorted(((float(s), pid) for pid, s in zip(g.ids, sims) if pid != exclude and keep(pid)),
-                    key=lambda t: (-t[0], t[1]))
+    ranked = sorted(
+        ((float(s), pid) for pid, s in zip(g.ids, sims) if pid != exclude and keep(pid)), key=lambda t: (-t[0], t[1])
+    )
     return [(pid, s) for s, pid in ranked[:k]]
 
 
@@ -102,7 +110,9 @@ def test_by_id_returns_the_exact_nearest_in_order(graph: Graph) -> None:
         assert_same(lookup.hits, exact(graph, vector_of(graph, pid), 5, exclude=pid))
         shared = set(graph.codes[pid])
         assert all(set(h.shared_codes) == shared & set(h.codes) for h in lookup.hits)
-        assert_same(similar(graph.store, patent=pid, k=5, exact=True).hits, exact(graph, vector_of(graph, pid), 5, exclude=pid))
+        assert_same(
+            similar(graph.store, patent=pid, k=5, exact=True).hits, exact(graph, vector_of(graph, pid), 5, exclude=pid)
+        )
 
 
 def filter_with_few_near(graph: Graph) -> tuple[str, Callable[[str], bool], str]:
@@ -114,8 +124,11 @@ def filter_with_few_near(graph: Graph) -> tuple[str, Callable[[str], bool], str]
     def keep(pid: str) -> bool:
         return any(c.startswith(prefix) for c in graph.codes[pid])
 
-    anchor = next(pid for pid in graph.ids
-                  if 1 <= sum(map(keep, (n for n, _ in exact(graph, vector_of(graph, pid), 6, exclude=pid)))) <= 4)
+    anchor = next(
+        pid
+        for pid in graph.ids
+        if 1 <= sum(map(keep, (n for n, _ in exact(graph, vector_of(graph, pid), 6, exclude=pid)))) <= 4
+    )
     return prefix, keep, anchor
 
 
@@ -143,8 +156,9 @@ def test_index_fetch_is_capped_and_the_exact_scan_answers_beyond(graph: Graph) -
     expected = exact(graph, vector_of(graph, anchor), 5, keep, exclude=anchor)
     # No share of the graph is judged too much (exact_share 10), but the second round would ask
     # for at least 12 candidates (1.5 * 5 * 6 / 4 survivors): past the cap of 11, exact scan.
-    lookup = similar(graph.store, patent=anchor, k=5, filters=Filters(cpc=(prefix,)), overfetch=1,
-                     exact_share=10.0, max_fetch=11)
+    lookup = similar(
+        graph.store, patent=anchor, k=5, filters=Filters(cpc=(prefix,)), overfetch=1, exact_share=10.0, max_fetch=11
+    )
     assert (lookup.method, lookup.rounds, lookup.fetched) == ("exact", 1, 6)
     assert_same(lookup.hits, expected)
     # A first round already past the cap does not ask the index at all.
@@ -176,8 +190,12 @@ def test_same_subclass_citations_and_dates(graph: Graph) -> None:
     filters = Filters(same_subclass=True, exclude_cited=True, date_from=date_from, date_to=date_to)
 
     def keep(pid: str) -> bool:
-        return (any(c[:4] in subclasses for c in graph.codes[pid]) and pid not in graph.cited[anchor]
-                and graph.dates[pid] is not None and date_from <= graph.dates[pid] <= date_to)
+        return (
+            any(c[:4] in subclasses for c in graph.codes[pid])
+            and pid not in graph.cited[anchor]
+            and graph.dates[pid] is not None
+            and date_from <= graph.dates[pid] <= date_to
+        )
 
     lookup = similar(graph.store, patent=anchor, k=5, filters=filters)
     assert_same(lookup.hits, exact(graph, vector_of(graph, anchor), 5, keep, exclude=anchor))
@@ -188,8 +206,9 @@ def test_same_subclass_citations_and_dates(graph: Graph) -> None:
     both = Filters(cpc=(section,), same_subclass=True)
 
     def keep_both(pid: str) -> bool:
-        return (any(c.startswith(section) for c in graph.codes[pid])
-                and any(c[:4] in subclasses for c in graph.codes[pid]))
+        return any(c.startswith(section) for c in graph.codes[pid]) and any(
+            c[:4] in subclasses for c in graph.codes[pid]
+        )
 
     expected = exact(graph, vector_of(graph, anchor), 6, keep_both, exclude=anchor)
     assert_same(similar(graph.store, patent=anchor, k=6, filters=both).hits, expected)
@@ -221,8 +240,9 @@ def test_bad_requests_say_what_is_wrong(graph: Graph) -> None:
 
 
 def run_cli(graph: Graph, *args: str) -> str:
-    result = CliRunner().invoke(main, ["--home", str(graph.settings.home), *args],
-                                env=cli_env(graph.settings), catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["--home", str(graph.settings.home), *args], env=cli_env(graph.settings), catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -234,24 +254,31 @@ def test_cli_answer_equals_the_catalogue_query_run_by_hand(graph: Graph) -> None
     query = answer["query"]["query"]  # the catalogue query the CLI's answer came from
     assert query == ("similar_patents" if answer["method"] == "index" else "similar_patents_exact_cpc")
     params = [f"{name}:={json.dumps(value)}" for name, value in answer["params"].items()] + ["vector:=null"]
-    by_hand = [json.loads(line) for line in run_cli(
-        graph, "cypher", "--query", query, *sum((["-p", p] for p in params), []), "--json").splitlines()]
+    by_hand = [
+        json.loads(line)
+        for line in run_cli(
+            graph, "cypher", "--query", query, *sum((["-p", p] for p in params), []), "--json"
+        ).splitlines()
+    ]
     assert [r["id"] for r in by_hand] == [h["id"] for h in answer["hits"]]
     assert [r["similarity"] for r in by_hand] == pytest.approx([h["similarity"] for h in answer["hits"]])
 
 
 def test_cli_prints_a_table_and_the_query(graph: Graph) -> None:
-    out = CliRunner().invoke(main, ["--home", str(graph.settings.home), "similar", graph.ids[2], "-k", "3",
-                                    "--show-query"], env=cli_env(graph.settings))
+    out = CliRunner().invoke(
+        main,
+        ["--home", str(graph.settings.home), "similar", graph.ids[2], "-k", "3", "--show-query"],
+        env=cli_env(graph.settings),
+    )
     assert out.exit_code == 0, out.output
     assert "found by vector index" in out.output
     # pasted as printed (the parameters line, then the query), it gives the lookup's answer
-    shown = out.output[out.output.index("// search/"):].split("\n\n")[0].splitlines()[1:]
+    shown = out.output[out.output.index("// search/") :].split("\n\n")[0].splitlines()[1:]
     if graph.settings.engine == "neo4j":
         # Neo4j Browser's `:params {...}` is no Cypher the driver runs: its map literal is
         # evaluated by Neo4j itself, then the query runs with it, as Browser would.
         assert shown[0].startswith(":params {") and "db.index.vector.queryNodes" in out.output
-        params = graph.store.run_text(f"RETURN {shown[0][len(':params '):]} AS params", write=False)[0]["params"]
+        params = graph.store.run_text(f"RETURN {shown[0][len(':params ') :]} AS params", write=False)[0]["params"]
         by_hand = graph.store.run_text("\n".join(shown[1:]), params, write=False)
     else:
         assert "CYPHER `id`=" in out.output and "db.idx.vector.queryNodes" in out.output

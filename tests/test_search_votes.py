@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from patentcl.search.votes import at_level, predict, vote
+from patentcl.cpc import at_level
+from patentcl.evaluators.votes import predict, vote
 
 
-@pytest.mark.parametrize("code, level, expected", [
-    ("G06N3/084", "subgroup", "G06N3/084"),
-    ("G06N3/084", "main_group", "G06N3/00"),
-    ("G06N3/00", "main_group", "G06N3/00"),
-    ("G06N3/084", "subclass", "G06N"),
-    ("Y02D10/00", "subclass", "Y02D"),
-])
+@pytest.mark.parametrize(
+    "code, level, expected",
+    [
+        ("G06N3/084", "subgroup", "G06N3/084"),
+        ("G06N3/084", "main_group", "G06N3/00"),
+        ("G06N3/00", "main_group", "G06N3/00"),
+        ("G06N3/084", "subclass", "G06N"),
+        ("Y02D10/00", "subclass", "Y02D"),
+    ],
+)
 def test_codes_at_each_level(code: str, level: str, expected: str) -> None:
     assert at_level(code, level) == expected
 
 
 def test_unknown_level_is_an_error() -> None:
-    with pytest.raises(ValueError, match="subgroup, main_group, subclass"):
+    with pytest.raises(ValueError, match="subclass, main_group, subgroup"):
         at_level("G06N3/084", "group")
 
 
@@ -30,7 +34,8 @@ def test_vote_shares_are_similarity_weighted_and_count_a_code_once_per_neighbour
     assert list(scores) == ["G06N3/084", "G06N3/08", "G06F16/00"]
     # At main-group level the two G06N3 codes of the first neighbour are one vote, not two.
     assert vote([(0.8, ["G06N3/084", "G06N3/08"]), (0.2, ["G06F16/22"])], "main_group") == pytest.approx(
-        {"G06N3/00": 0.8, "G06F16/00": 0.2})
+        {"G06N3/00": 0.8, "G06F16/00": 0.2}
+    )
 
 
 def test_negative_neighbours_do_not_vote() -> None:

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from helpers import dump
 from patentcl.catalogue import Catalogue, default_root
 from patentcl.config import Settings
 from patentcl.errors import CatalogueError, ConstraintViolation, GraphUnavailableError, QueryError, SchemaConflict
 from patentcl.graph import GraphStore, open_store
 
-AWKWARD = ["it's \"quoted\"", "back\\slash \\n not a newline", "naïve ✓ 特許 🚀", "two\nlines\r\ttab", "$x {y}", ""]
+AWKWARD = ['it\'s "quoted"', "back\\slash \\n not a newline", "naïve ✓ 特許 🚀", "two\nlines\r\ttab", "$x {y}", ""]
 
 
 @pytest.mark.parametrize("value", AWKWARD)
@@ -40,7 +41,7 @@ def test_a_prepared_query_runs_later_with_the_parameters_it_was_given(store: Gra
         assert prepared.params == {"rows": [{"id": "P1", "title": AWKWARD[0]}, {"id": "P2", "title": AWKWARD[3]}]}
     assert store.describe().labels.get("Patent", 0) == 0  # nothing ran yet
     assert next(store.run_prepared(prepared))["written"] == 2
-    titles = {r["id"]: r["props"].get("title") for r in store.run("dump_patents")}
+    titles = {r["id"]: r["props"].get("title") for r in dump(store, "dump_patents")}
     assert titles == {"P1": AWKWARD[0], "P2": AWKWARD[3]}
     with pytest.raises(QueryError, match=r"missing parameter\(s\) \$rows"):
         store.prepare("create_patents", {})  # parameters are checked when prepared
@@ -51,7 +52,8 @@ def test_write_batches_is_idempotent(tmp_path: Path, settings: Settings) -> None
     (root / "demo").mkdir()
     (root / "demo" / "put.v1.cypher").write_text(
         "// name: put\n// version: 1\n// mode: write\n// param $rows: patents\n"
-        "UNWIND $rows AS row MERGE (p:Patent {id: row.id}) SET p.title = row.title\n")
+        "UNWIND $rows AS row MERGE (p:Patent {id: row.id}) SET p.title = row.title\n"
+    )
     rows = [{"id": f"US{i}", "title": f"t{i}"} for i in range(2345)]
     with open_store(settings, Catalogue(root)) as store:
         for _ in range(2):
@@ -139,8 +141,10 @@ def test_params_by_hand_in_each_engines_console(store: GraphStore) -> None:
     from patentcl.graph.neo4j_store import Neo4jStore
 
     params = {"id": "US1'B2", "k": 10, "cpc": ["G06N"], "exact": False, "vector": None}
-    assert (Neo4jStore.params_by_hand(None, params)  # type: ignore[arg-type]  (no server: pure rendering)
-            == ":params {id: 'US1\\'B2', k: 10, cpc: ['G06N'], exact: false, vector: null}")
+    assert (
+        Neo4jStore.params_by_hand(None, params)  # type: ignore[arg-type]  (no server: pure rendering)
+        == ":params {id: 'US1\\'B2', k: 10, cpc: ['G06N'], exact: false, vector: null}"
+    )
     header = store.params_by_hand(params)
     query = "RETURN $id AS id, $k AS k, $cpc AS cpc, $exact AS exact, $vector AS vector"
     if store.engine == "falkordb":  # the CYPHER header goes before the query, in the same text
@@ -148,9 +152,11 @@ def test_params_by_hand_in_each_engines_console(store: GraphStore) -> None:
         row = store.run_text(f"{header} {query}", write=False)[0]
     else:  # Neo4j Browser's `:params {...}`: its map is a Cypher map literal the server reads back
         assert header.startswith(":params {") and header.endswith("}")
-        row = store.run_text(f"WITH {header.removeprefix(':params ')} AS p "
-                             "RETURN p.id AS id, p.k AS k, p.cpc AS cpc, p.exact AS exact, p.vector AS vector",
-                             write=False)[0]
+        row = store.run_text(
+            f"WITH {header.removeprefix(':params ')} AS p "
+            "RETURN p.id AS id, p.k AS k, p.cpc AS cpc, p.exact AS exact, p.vector AS vector",
+            write=False,
+        )[0]
     assert row == {"id": "US1'B2", "k": 10, "cpc": ["G06N"], "exact": False, "vector": None}
 
 
@@ -174,8 +180,11 @@ def test_a_plain_index_where_the_unique_key_belongs_is_an_error(tmp_path: Path, 
         store.run_text("MATCH (m:SchemaMigration) DELETE m")
         store.run_text("CREATE INDEX patent_id_plain IF NOT EXISTS FOR (p:Patent) ON (p.id)")
     try:
-        with pytest.raises(SchemaConflict, match=r"001_keys.*There already exists an index \(:Patent \{id\}\)"
-                                                  r".*CREATE CONSTRAINT patent_id.*SHOW INDEXES"):
+        with pytest.raises(
+            SchemaConflict,
+            match=r"001_keys.*There already exists an index \(:Patent \{id\}\)"
+            r".*CREATE CONSTRAINT patent_id.*SHOW INDEXES",
+        ):
             with open_store(settings):
                 pass
     finally:

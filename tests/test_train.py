@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sentence_transformers import SentenceTransformer
+from test_train_data import Patent, build_triplets, codes_of, load_into_graph, sample_patents
 from transformers import TrainerCallback
 
 from helpers import cli_env
@@ -16,9 +17,8 @@ from patentcl.config import Settings
 from patentcl.errors import PatentclError
 from patentcl.graph import GraphStore
 from patentcl.trainer.cpc import codes_from_graph
-from patentcl.trainer.data import TripletSet, read_triplets
-from patentcl.trainer.train import TrainConfig, TrainingError, train
-from test_train_data import Patent, build_triplets, codes_of, load_into_graph, sample_patents
+from patentcl.trainer.train import CPC_METRIC, TrainConfig, TrainingError, cpc_evaluator, train
+from patentcl.triplets import TripletSet, read_triplets
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,9 @@ def patents() -> list[Patent]:
 
 @pytest.fixture(scope="module")
 def triplet_dir(patents: list[Patent], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_triplets(tmp_path_factory.mktemp("triplets"), patents,
-                          sizes={"train": 16, "validation": 16, "test": 8}, seed=5)
+    return build_triplets(
+        tmp_path_factory.mktemp("triplets"), patents, sizes={"train": 16, "validation": 16, "test": 8}, seed=5
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +39,21 @@ def triplets(triplet_dir: Path) -> TripletSet:
 
 
 def _config(minilm_path: str, **changes) -> TrainConfig:
-    values = dict(base_model=minilm_path, batch_size=8, max_seq_length=32, learning_rate=5e-5,
-                  warmup_ratio=0.0, eval_steps=100, seed=1)
+    values = dict(
+        base_model=minilm_path,
+        batch_size=8,
+        max_seq_length=32,
+        learning_rate=5e-5,
+        warmup_ratio=0.0,
+        eval_steps=100,
+        seed=1,
+    )
     return TrainConfig(**{**values, **changes})
 
 
-def test_training_lowers_held_out_loss_and_records_provenance(tmp_path: Path, minilm_path: str,
-                                                              triplets: TripletSet, patents: list[Patent]) -> None:
+def test_training_lowers_held_out_loss_and_records_provenance(
+    tmp_path: Path, minilm_path: str, triplets: TripletSet, patents: list[Patent]
+) -> None:
     out = tmp_path / "model"
     result = train(_config(minilm_path, epochs=2), triplets, out, codes=codes_of(patents))
     m = result.metrics
@@ -58,6 +67,7 @@ def test_training_lowers_held_out_loss_and_records_provenance(tmp_path: Path, mi
     assert card["triplets"][0]["rows"] == {"train": 16, "validation": 16, "test": 8}
     assert card["device"]["type"] == "cpu" and card["device"]["precision"] == "fp32"
     assert card["metrics"]["eval_loss"] == pytest.approx(m["eval_loss"])
+    assert card["selected_checkpoint"] is None  # without --keep-best-cpc the model is the last step's
     readme = (out / "README.md").read_text()
     assert "## PatentCL provenance" in readme and "test_cpc_hierarchy" in readme
     logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -67,6 +77,39 @@ def test_training_lowers_held_out_loss_and_records_provenance(tmp_path: Path, mi
     assert model.max_seq_length == 32 and model.encode(["a neural network"]).shape == (1, 384)
     with pytest.raises(TrainingError, match="already holds a trained model"):
         train(_config(minilm_path), triplets, out, codes=codes_of(patents))
+
+
+@pytest.mark.slow
+def test_keep_best_cpc_saves_the_best_checkpoint(
+    tmp_path: Path, minilm_path: str, triplets: TripletSet, patents: list[Patent]
+) -> None:
+    out = tmp_path / "model"
+    config = _config(minilm_path, eval_steps=1, max_steps=3, learning_rate=1e-3, keep_best_cpc=True)
+    result = train(config, triplets, out, codes=codes_of(patents))
+    logged = [
+        (line["step"], line[CPC_METRIC])
+        for line in map(json.loads, (out / "metrics.jsonl").read_text().splitlines())
+        if CPC_METRIC in line
+    ]
+    during = logged[:3]  # then the final evaluation, of the kept model
+    assert [step for step, _ in during] == [1, 2, 3]
+    best_step, best = max(during, key=lambda item: (item[1], -item[0]))  # the first of equal best ones
+    chosen = json.loads((out / "patentcl_model.json").read_text())["selected_checkpoint"]
+    assert chosen == {"metric": CPC_METRIC, "value": pytest.approx(best), "step": best_step}
+    assert result.metrics[CPC_METRIC] == pytest.approx(best) == logged[-1][1]
+    assert f"checkpoint of step {best_step}" in (out / "README.md").read_text()
+    saved = SentenceTransformer(str(out), device="cpu")
+    again = cpc_evaluator(triplets, codes_of(patents), config)(saved)
+    assert again[CPC_METRIC.removeprefix("eval_")] == pytest.approx(best, abs=1e-6)
+
+
+def test_keep_best_cpc_needs_a_validation_split(
+    tmp_path: Path, minilm_path: str, triplet_dir: Path, patents: list[Patent]
+) -> None:
+    train_only = read_triplets([triplet_dir])
+    train_only.splits.pop("validation")
+    with pytest.raises(TrainingError, match="--keep-best-cpc needs a validation split"):
+        train(_config(minilm_path, keep_best_cpc=True), train_only, tmp_path / "m", codes=codes_of(patents))
 
 
 class _InterruptAt(TrainerCallback):
@@ -81,8 +124,9 @@ class _InterruptAt(TrainerCallback):
 
 
 @pytest.mark.slow
-def test_resume_continues_an_interrupted_run(tmp_path: Path, minilm_path: str, triplets: TripletSet,
-                                             patents: list[Patent]) -> None:
+def test_resume_continues_an_interrupted_run(
+    tmp_path: Path, minilm_path: str, triplets: TripletSet, patents: list[Patent]
+) -> None:
     out = tmp_path / "model"
     config = _config(minilm_path, eval_steps=1, max_steps=3)
     with pytest.raises(KeyboardInterrupt):
@@ -93,14 +137,20 @@ def test_resume_continues_an_interrupted_run(tmp_path: Path, minilm_path: str, t
     with pytest.raises(TrainingError, match="--resume to continue"):
         train(config, triplets, out, codes=codes_of(patents))
     with pytest.raises(TrainingError, match="learning_rate"):
-        train(_config(minilm_path, eval_steps=1, max_steps=3, learning_rate=3e-5), triplets, out,
-              codes=codes_of(patents), resume=True)
+        train(
+            _config(minilm_path, eval_steps=1, max_steps=3, learning_rate=3e-5),
+            triplets,
+            out,
+            codes=codes_of(patents),
+            resume=True,
+        )
 
     result = train(config, triplets, out, codes=codes_of(patents), resume=True)
     state = json.loads((out / "checkpoints" / "checkpoint-3" / "trainer_state.json").read_text())
     assert state["global_step"] == 3
-    steps = [line["step"] for line in map(json.loads, (out / "metrics.jsonl").read_text().splitlines())
-             if "loss" in line]
+    steps = [
+        line["step"] for line in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if "loss" in line
+    ]
     assert steps == [1, 2, 3]  # step 2, interrupted before its checkpoint, is run again after checkpoint 1
     assert "base_loss" in result.metrics  # the untrained model's figures survive the interruption
 
@@ -123,12 +173,30 @@ def _invoke(settings: Settings, *args: str):
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-_CLI_TRAIN = ["train", "--batch-sampler", "cpc-aware", "--max-seq-length", "32", "--batch-size", "8",
-              "--max-steps", "1", "--eval-steps", "100"]
+_CLI_TRAIN = [
+    "train",
+    "--batch-sampler",
+    "cpc-aware",
+    "--max-seq-length",
+    "32",
+    "--triplets-per-batch",
+    "8",
+    "--max-steps",
+    "1",
+    "--eval-steps",
+    "100",
+]
 
 
-def test_codes_come_from_the_graph(settings: Settings, store: GraphStore, tmp_path: Path, minilm_path: str,
-                                   triplet_dir: Path, triplets: TripletSet, patents: list[Patent]) -> None:
+def test_codes_come_from_the_graph(
+    settings: Settings,
+    store: GraphStore,
+    tmp_path: Path,
+    minilm_path: str,
+    triplet_dir: Path,
+    triplets: TripletSet,
+    patents: list[Patent],
+) -> None:
     args = [*_CLI_TRAIN, "--triplets", str(triplet_dir), "--base-model", minilm_path, "--out", str(tmp_path / "m")]
     with pytest.raises(TrainingError, match="none of the triplets' patents has CPC codes"):
         _invoke(settings, *args)  # an empty graph: not the graph the triplets were mined from
@@ -141,8 +209,9 @@ def test_codes_come_from_the_graph(settings: Settings, store: GraphStore, tmp_pa
 
 
 @pytest.mark.slow
-def test_cli_trains_with_the_cpc_aware_sampler(settings: Settings, store: GraphStore, tmp_path: Path,
-                                               minilm_path: str, triplet_dir: Path, patents: list[Patent]) -> None:
+def test_cli_trains_with_the_cpc_aware_sampler(
+    settings: Settings, store: GraphStore, tmp_path: Path, minilm_path: str, triplet_dir: Path, patents: list[Patent]
+) -> None:
     common = [*_CLI_TRAIN, "--triplets", str(triplet_dir), "--base-model", minilm_path]
     load_into_graph(store, settings, patents, tmp_path)
     result = _invoke(settings, *common, "--out", str(tmp_path / "model"))

@@ -1,5 +1,5 @@
 """Triplet folders for the trainer tests, built from the real sample patents, and the checks of
-reading them (`patentcl.trainer.data`).
+reading them (`patentcl.triplets`).
 
 `build_triplets` is a test helper, not a miner: per anchor, a positive sharing a CPC subgroup and
 a negative from the anchor's subclass sharing no subgroup and no main group (the shape of the
@@ -22,9 +22,10 @@ import pytest
 
 from helpers import SAMPLE_CSV
 from patentcl.config import Settings
+from patentcl.encoding import TextSpec
 from patentcl.graph import GraphStore
 from patentcl.trainer.cpc import PatentCodes
-from patentcl.trainer.data import REQUIRED_COLUMNS, TextSpec, TripletDataError, read_triplets
+from patentcl.triplets import REQUIRED_COLUMNS, TripletDataError, read_triplets
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,10 @@ class Patent:
 
 def sample_patents(limit: int | None = None) -> list[Patent]:
     frame = pd.read_csv(SAMPLE_CSV, nrows=limit)
-    return [Patent(r.publication_number, r.title, r.abstract, frozenset(ast.literal_eval(r.cpc_codes)))
-            for r in frame.itertuples()]
+    return [
+        Patent(r.publication_number, r.title, r.abstract, frozenset(ast.literal_eval(r.cpc_codes)))
+        for r in frame.itertuples()
+    ]
 
 
 def codes_of(patents: list[Patent]) -> dict[str, PatentCodes]:
@@ -57,14 +60,20 @@ def load_into_graph(store: GraphStore, settings: Settings, patents: list[Patent]
     from patentcl.loaders.load import run_load
 
     path = folder / "patents.csv"
-    pd.DataFrame({"publication_number": [p.id for p in patents], "title": [p.title for p in patents],
-                  "abstract": [p.abstract for p in patents],
-                  "cpc_codes": [repr(sorted(p.codes)) for p in patents]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "publication_number": [p.id for p in patents],
+            "title": [p.title for p in patents],
+            "abstract": [p.abstract for p in patents],
+            "cpc_codes": [repr(sorted(p.codes)) for p in patents],
+        }
+    ).to_csv(path, index=False)
     run_load(store, settings, CsvSource([path], LoadFilter(types=None)), rejects_path=folder / "rejects.tsv")
 
 
-def build_triplets(out: Path, patents: list[Patent], *, sizes: dict[str, int], seed: int = 0,
-                   held_out: tuple[str, ...] = ("test",)) -> Path:
+def build_triplets(
+    out: Path, patents: list[Patent], *, sizes: dict[str, int], seed: int = 0, held_out: tuple[str, ...] = ("test",)
+) -> Path:
     """Writes {split}.parquet and manifest.json to `out`. The `held_out` splits draw from patents
     of their own, never seen by the other splits; the others share one pool of patents (their
     triplets differ, their patents overlap)."""
@@ -76,14 +85,22 @@ def build_triplets(out: Path, patents: list[Patent], *, sizes: dict[str, int], s
     out.mkdir(parents=True, exist_ok=True)
     for group in (g for g in groups if g):
         share = len(pool) * sum(sizes[s] for s in group) // total
-        members = pool[start:start + share]
+        members = pool[start : start + share]
         start += share
         for split in group:
             rows = _triplets(members, sizes[split], rng, split)
             pq.write_table(pa.Table.from_pylist(rows), out / f"{split}.parquet")
-    manifest = {"query": {"query": "test_cpc_hierarchy", "version": 1, "dialect": "python",
-                          "sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()},
-                "strategy": "cpc-hierarchy", "parameters": {"sizes": sizes}, "seed": seed}
+    manifest = {
+        "query": {
+            "query": "test_cpc_hierarchy",
+            "version": 1,
+            "dialect": "python",
+            "sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+        },
+        "strategy": "cpc-hierarchy",
+        "parameters": {"sizes": sizes},
+        "seed": seed,
+    }
     (out / "manifest.json").write_text(json.dumps(manifest))
     return out
 
@@ -102,20 +119,34 @@ def _triplets(patents: list[Patent], size: int, rng: random.Random, split: str) 
     for anchor in anchors:
         if len(rows) == size:
             break
-        shared = sorted({q.id: q for c in anchor.codes for q in by_code[c] if q.id != anchor.id}.values(),
-                        key=lambda q: q.id)
+        shared = sorted(
+            {q.id: q for c in anchor.codes for q in by_code[c] if q.id != anchor.id}.values(), key=lambda q: q.id
+        )
         subclass = min(anchor.codes)[:4]
-        unrelated = [q for q in by_subclass[subclass] if not (q.codes & anchor.codes)
-                     and not (q.main_groups & anchor.main_groups)]
+        unrelated = [
+            q
+            for q in by_subclass[subclass]
+            if not (q.codes & anchor.codes) and not (q.main_groups & anchor.main_groups)
+        ]
         if not shared or not unrelated:
             continue
         positive, negative = rng.choice(shared), rng.choice(unrelated)
         code = sorted(anchor.codes & positive.codes)[0]
-        rows.append({**{f"{role}_{field}": getattr(patent, field) for role, patent in
-                        (("anchor", anchor), ("positive", positive), ("negative", negative))
-                        for field in ("id", "title", "abstract")},
-                     "strategy": "cpc-hierarchy", "query": "test_cpc_hierarchy", "query_version": 1,
-                     "shared_level": "subgroup", "shared_code": code, "split": split})
+        rows.append(
+            {
+                **{
+                    f"{role}_{field}": getattr(patent, field)
+                    for role, patent in (("anchor", anchor), ("positive", positive), ("negative", negative))
+                    for field in ("id", "title", "abstract")
+                },
+                "strategy": "cpc-hierarchy",
+                "query": "test_cpc_hierarchy",
+                "query_version": 1,
+                "shared_level": "subgroup",
+                "shared_code": code,
+                "split": split,
+            }
+        )
     return rows
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import click
 import numpy as np
 import pytest
 import torch
 from datasets import Dataset
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+from test_train_data import Patent, codes_of, sample_patents
 
 from patentcl.trainer.cpc import CodeTable, PatentCodes
 from patentcl.trainer.losses import CachedCPCMaskedMNRLoss, CPCMaskedMNRLoss
 from patentcl.trainer.samplers import KEY_COLUMN, CPCAwareBatchSampler
-from test_train_data import Patent, codes_of, sample_patents
 
 CODES = {
     "a0": PatentCodes(frozenset({"G06N3/08", "G06F16/00"}), frozenset({"G06N3/00", "G06F16/00"})),
@@ -32,15 +33,17 @@ def test_false_negatives_mask_shared_codes_only() -> None:
     # own positive and own negative stay even when they share codes with the anchor
     assert not mask[0, 0] and not mask[1, 1]
     # at main-group level n1 (G06N3/045 -> G06N3/00) is a neighbour of a0 (G06N3/08 -> G06N3/00)
-    coarse = CodeTable([("a0", "p0", "n0"), ("a1", "p1", "n1")], CODES, "main-group").false_negatives(np.array([0, 1]))
+    coarse = CodeTable([("a0", "p0", "n0"), ("a1", "p1", "n1")], CODES, "main_group").false_negatives(np.array([0, 1]))
     assert coarse[0].tolist() == [False, True, False, True]
 
 
 def test_same_patent_counts_as_shared_even_without_codes() -> None:
     table = CodeTable([("x", "y", "z"), ("q", "x", "w")], {}, "subgroup")
     assert table.without_codes == 6
-    assert table.false_negatives(np.array([0, 1])).tolist() == [[False, True, False, False],
-                                                                [False, False, False, False]]
+    assert table.false_negatives(np.array([0, 1])).tolist() == [
+        [False, True, False, False],
+        [False, False, False, False],
+    ]
     assert table.conflicts(0, 1)
 
 
@@ -148,3 +151,14 @@ def test_cached_masked_loss_matches_uncached(minilm: SentenceTransformer) -> Non
         results.append((value.detach(), grad))
     assert torch.allclose(results[0][0], results[1][0], atol=1e-5)
     assert torch.allclose(results[0][1], results[1][1], atol=1e-4)
+
+
+@pytest.mark.parametrize("given", ["main_group", "main-group"])
+def test_cpc_level_speaks_the_core_vocabulary_and_accepts_the_old_spelling(given: str) -> None:
+    from patentcl.trainer.cli import train_command
+
+    option = next(p for p in train_command.params if p.name == "cpc_level")
+    assert option.type.convert(given, option, None) == "main_group"
+    assert list(option.type.choices) == ["subgroup", "main_group"]  # the old spelling is not offered
+    with pytest.raises(click.BadParameter):
+        option.type.convert("subclass", option, None)

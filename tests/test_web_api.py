@@ -7,8 +7,8 @@ import base64
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -94,8 +94,9 @@ def _untitled(web: Web) -> set[str]:
 
 
 def test_similar_with_a_filter_gives_k_when_k_pass(web: Web) -> None:
-    subclass, holders = Counter(c[:4] for row in web.rows.values() for c in set(c[:4] for c in row["codes"])) \
-        .most_common(1)[0]
+    subclass, holders = Counter(
+        c[:4] for row in web.rows.values() for c in set(c[:4] for c in row["codes"])
+    ).most_common(1)[0]
     pid = next(p for p, row in sorted(web.rows.items()) if not any(c.startswith(subclass) for c in row["codes"]))
     k = min(5, holders)
     answer = web.client.get("/api/similar", params={"id": pid, "k": k, "cpc": subclass.lower()}).json()
@@ -143,16 +144,19 @@ def test_show_query_is_the_catalogue_text_with_its_parameters(web: Web) -> None:
     assert query.text.rstrip() in answer["cypher"] and pid in answer["cypher"]
 
 
-@pytest.mark.parametrize("params, status, words", [
-    ({"k": 3}, 400, "give id or text"),
-    ({"id": "X", "text": "neural network", "k": 3}, 400, "give id or text"),
-    ({"text": "neural network", "k": 0}, 422, "k:"),
-    ({"text": "neural network", "k": MAX_K + 1}, 422, "k:"),
-    ({"text": "neural network", "date_from": "2020-13-01"}, 400, "is not a date"),
-    ({"text": "neural network", "cpc": "G06N;DROP"}, 400, "is not a CPC code"),
-    ({"text": "neural network", "same_subclass": "true"}, 400, "give a patent id"),
-    ({"text": "x" * 20_001}, 422, "text:"),
-])
+@pytest.mark.parametrize(
+    "params, status, words",
+    [
+        ({"k": 3}, 400, "give id or text"),
+        ({"id": "X", "text": "neural network", "k": 3}, 400, "give id or text"),
+        ({"text": "neural network", "k": 0}, 422, "k:"),
+        ({"text": "neural network", "k": MAX_K + 1}, 422, "k:"),
+        ({"text": "neural network", "date_from": "2020-13-01"}, 400, "is not a date"),
+        ({"text": "neural network", "cpc": "G06N;DROP"}, 400, "is not a CPC code"),
+        ({"text": "neural network", "same_subclass": "true"}, 400, "give a patent id"),
+        ({"text": "x" * 20_001}, 422, "text:"),
+    ],
+)
 def test_bad_similar_requests_are_4xx_with_one_message(web: Web, params: dict, status: int, words: str) -> None:
     response = web.client.get("/api/similar", params=params)
     assert response.status_code == status and words in response.json()["error"]
@@ -161,8 +165,11 @@ def test_bad_similar_requests_are_4xx_with_one_message(web: Web, params: dict, s
 def test_bad_suggest_requests_are_4xx(web: Web) -> None:
     assert web.client.post("/api/suggest-cpc", json={"text": "a network", "level": "section"}).status_code == 422
     assert web.client.post("/api/suggest-cpc", json={"text": ""}).status_code == 422
-    too_big = web.client.post("/api/suggest-cpc", content=b'{"text": "' + b"x" * MAX_BODY + b'"}',
-                              headers={"content-type": "application/json"})
+    too_big = web.client.post(
+        "/api/suggest-cpc",
+        content=b'{"text": "' + b"x" * MAX_BODY + b'"}',
+        headers={"content-type": "application/json"},
+    )
     assert too_big.status_code == 413 and "bytes" in too_big.json()["error"]
 
 

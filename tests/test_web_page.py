@@ -10,8 +10,8 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -55,8 +55,9 @@ def browser() -> Iterator[object]:
 
 
 @pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)], ids=["laptop", "phone"])
-def test_search_open_a_patent_and_suggest_codes(server_url: str, browser, tmp_path: Path, width: int,
-                                                height: int) -> None:
+def test_search_open_a_patent_and_suggest_codes(
+    server_url: str, browser, tmp_path: Path, width: int, height: int
+) -> None:
     page = browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -7,29 +7,39 @@ Every benchmark prints its figures with the device; none is asserted in tests.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from datasets import Dataset
 
+from patentcl.encoding import TextSpec, load_model
 from patentcl.errors import PatentclError
 from patentcl.graph import GraphStore, WriteStats
+from patentcl.graph.vector_index import IndexSettings, build_index, drop_index, nearest, recall_at_k, stored_vectors
+from patentcl.trainer.choices import CODE_LEVELS
 from patentcl.trainer.cpc import CodeLevel, CodeTable, PatentCodes
-from patentcl.trainer.data import TextSpec, TripletSet
 from patentcl.trainer.samplers import CPCAwareBatchSampler
-from patentcl.trainer.train import TrainConfig, load_model, train, triplet_evaluator
-from patentcl.trainer.vector_index import IndexSettings, build_index, drop_index, nearest, recall_at_k, stored_vectors
+from patentcl.trainer.train import TrainConfig, train, triplet_evaluator
+from patentcl.triplets import TripletSet
 
 BENCH_MODEL_PREFIX = "bench-random"
 
 
 # -- kNN CPC prediction ---------------------------------------------------------------------------
-def knn_cpc_f1(queries: np.ndarray, query_codes: Sequence[frozenset[str]], corpus: np.ndarray,
-               corpus_codes: Sequence[frozenset[str]], *, k: int = 10, threshold: float = 0.5) -> dict[str, float]:
+def knn_cpc_f1(
+    queries: np.ndarray,
+    query_codes: Sequence[frozenset[str]],
+    corpus: np.ndarray,
+    corpus_codes: Sequence[frozenset[str]],
+    *,
+    k: int = 10,
+    threshold: float = 0.5,
+) -> dict[str, float]:
     """Micro-averaged precision, recall and F1 of predicting each query patent's codes from its k
     nearest corpus patents (cosine): a code is predicted when the neighbours holding it carry at
     least `threshold` of the neighbours' total similarity (a similarity-weighted majority vote)."""
@@ -65,8 +75,14 @@ class HeldOut:
     query_codes: list[PatentCodes]
 
 
-def held_out(triplets: TripletSet, codes: Mapping[str, PatentCodes], text: TextSpec, *,
-             max_corpus: int | None = None, max_queries: int | None = None) -> HeldOut:
+def held_out(
+    triplets: TripletSet,
+    codes: Mapping[str, PatentCodes],
+    text: TextSpec,
+    *,
+    max_corpus: int | None = None,
+    max_queries: int | None = None,
+) -> HeldOut:
     if not triplets.has("test"):
         raise PatentclError("the comparison evaluates on held-out patents: the triplet folder needs a test split")
 
@@ -84,8 +100,9 @@ def held_out(triplets: TripletSet, codes: Mapping[str, PatentCodes], text: TextS
     queries = [(p, t) for p, t in patents(triplets["test"]).items() if p not in seen and p in codes][:max_queries]
     if not queries:
         raise PatentclError("no test-split patent is unseen in training and has CPC codes in the graph")
-    return HeldOut([t for _, t in corpus], [codes[p] for p, _ in corpus],
-                   [t for _, t in queries], [codes[p] for p, _ in queries])
+    return HeldOut(
+        [t for _, t in corpus], [codes[p] for p, _ in corpus], [t for _, t in queries], [codes[p] for p, _ in queries]
+    )
 
 
 def evaluate_knn(model: Any, data: HeldOut, *, batch_size: int = 32, k: int = 10) -> dict[str, float]:
@@ -93,11 +110,12 @@ def evaluate_knn(model: Any, data: HeldOut, *, batch_size: int = 32, k: int = 10
     corpus = model.encode(data.corpus_texts, batch_size=batch_size, convert_to_numpy=True)
     queries = model.encode(data.query_texts, batch_size=batch_size, convert_to_numpy=True)
     out = {}
-    for level in ("subgroup", "main-group"):
+    for level in CODE_LEVELS:
         lvl: CodeLevel = level  # type: ignore[assignment]
-        scores = knn_cpc_f1(queries, [c.at(lvl) for c in data.query_codes], corpus,
-                            [c.at(lvl) for c in data.corpus_codes], k=k)
-        out.update({f"knn_{level.replace('-', '_')}_{name}": value for name, value in scores.items()})
+        scores = knn_cpc_f1(
+            queries, [c.at(lvl) for c in data.query_codes], corpus, [c.at(lvl) for c in data.corpus_codes], k=k
+        )
+        out.update({f"knn_{level}_{name}": value for name, value in scores.items()})
     return out
 
 
@@ -107,12 +125,20 @@ def throughput_triplets(texts: Sequence[str], n: int, seed: int = 0) -> TripletS
     texts paired at random (speed does not depend on which texts are paired)."""
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(texts), size=(n, 3))
-    frame = pd.DataFrame({f"{role}_{field}": ([f"bench-{i}" for i in picks[:, r]] if field == "id" else
-                                              [texts[i] if field == "abstract" else "" for i in picks[:, r]])
-                          for r, role in enumerate(("anchor", "positive", "negative"))
-                          for field in ("id", "title", "abstract")})
-    return TripletSet({"train": frame}, [{"folder": "throughput", "query": "random pairs (throughput only)",
-                                          "rows": {"train": n}}])
+    frame = pd.DataFrame(
+        {
+            f"{role}_{field}": (
+                [f"bench-{i}" for i in picks[:, r]]
+                if field == "id"
+                else [texts[i] if field == "abstract" else "" for i in picks[:, r]]
+            )
+            for r, role in enumerate(("anchor", "positive", "negative"))
+            for field in ("id", "title", "abstract")
+        }
+    )
+    return TripletSet(
+        {"train": frame}, [{"folder": "throughput", "query": "random pairs (throughput only)", "rows": {"train": n}}]
+    )
 
 
 def random_mpnet(tokenizer_model: str, folder: Path) -> str:
@@ -143,24 +169,32 @@ def bench_encode(model: Any, texts: Sequence[str], *, batch_size: int) -> dict[s
 
 # -- graph: write-back and index ------------------------------------------------------------------
 @contextmanager
-def random_vectors(store: GraphStore, *, dimension: int, batch_size: int = 1000,
-                   seed: int = 0) -> Iterator[tuple[list[str], np.ndarray, WriteStats]]:
+def random_vectors(
+    store: GraphStore, *, dimension: int, batch_size: int = 1000, seed: int = 0
+) -> Iterator[tuple[list[str], np.ndarray, WriteStats]]:
     """Writes a random unit vector to every patent (as model bench-random-D@0) and removes them
     (and any index) afterwards. Refuses a graph that holds a real model's vectors."""
     model = f"{BENCH_MODEL_PREFIX}-{dimension}@0"
     real = [r["model"] for r in store.run("embedding_model_counts") if not r["model"].startswith(BENCH_MODEL_PREFIX)]
     if real:
-        raise PatentclError(f"the graph holds vectors of {', '.join(real)}; benchmarks with random vectors only "
-                            "run on a graph without vectors (they write and then remove their own)")
+        raise PatentclError(
+            f"the graph holds vectors of {', '.join(real)}; benchmarks with random vectors only "
+            "run on a graph without vectors (they write and then remove their own)"
+        )
     ids = [r["id"] for r in store.run("patent_ids_needing_vectors", {"model": model})]
     if not ids:
         raise PatentclError("the graph has no patents to write vectors to")
     vectors = np.random.default_rng(seed).standard_normal((len(ids), dimension)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     try:
-        stats = store.write_batches("write_patent_vectors", ({"id": i, "vector": v} for i, v in zip(ids, vectors)),
-                                    batch_size=batch_size, params={"model": model},
-                                    description="writing random vectors", total=len(ids))
+        stats = store.write_batches(
+            "write_patent_vectors",
+            ({"id": i, "vector": v} for i, v in zip(ids, vectors)),
+            batch_size=batch_size,
+            params={"model": model},
+            description="writing random vectors",
+            total=len(ids),
+        )
         yield ids, vectors, stats
     finally:
         drop_index(store)
@@ -176,8 +210,16 @@ def stored_model_vectors(store: GraphStore) -> tuple[list[str], np.ndarray]:
     return list(found), np.stack([v for v, _ in found.values()])
 
 
-def bench_index(store: GraphStore, ids: list[str], vectors: np.ndarray, settings: Iterable[IndexSettings], *,
-                queries: int = 200, k: int = 10, seed: int = 0) -> list[dict[str, float]]:
+def bench_index(
+    store: GraphStore,
+    ids: list[str],
+    vectors: np.ndarray,
+    settings: Iterable[IndexSettings],
+    *,
+    queries: int = 200,
+    k: int = 10,
+    seed: int = 0,
+) -> list[dict[str, float]]:
     """Recall@k against exact search, build time and query latency for each HNSW setting."""
     rng = np.random.default_rng(seed)
     sample = rng.choice(len(ids), size=min(queries, len(ids)), replace=False)
@@ -188,11 +230,17 @@ def bench_index(store: GraphStore, ids: list[str], vectors: np.ndarray, settings
         for row in sample[:50]:
             nearest(store, vectors[row], k)
         latency_ms = (time.perf_counter() - started) / min(50, len(sample)) * 1000
-        rows.append({"m": s.m, "ef_construction": s.ef_construction, "ef_runtime": s.ef_runtime,
-                     "build_seconds": seconds, f"recall_at_{k}": recall_at_k(store, ids, vectors, sample, k),
-                     "query_ms": latency_ms})
+        rows.append(
+            {
+                "m": s.m,
+                "ef_construction": s.ef_construction,
+                "ef_runtime": s.ef_runtime,
+                "build_seconds": seconds,
+                f"recall_at_{k}": recall_at_k(store, ids, vectors, sample, k),
+                "query_ms": latency_ms,
+            }
+        )
     return rows
-
 
 
 # -- which false-negative guard wins --------------------------------------------------------------
@@ -204,9 +252,16 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def compare_guards(triplets: TripletSet, codes: Mapping[str, PatentCodes], base: TrainConfig, variants: Sequence[str],
-                   workdir: Path, *, max_corpus: int | None = None, max_queries: int | None = None
-                   ) -> list[dict[str, Any]]:
+def compare_guards(
+    triplets: TripletSet,
+    codes: Mapping[str, PatentCodes],
+    base: TrainConfig,
+    variants: Sequence[str],
+    workdir: Path,
+    *,
+    max_corpus: int | None = None,
+    max_queries: int | None = None,
+) -> list[dict[str, Any]]:
     """Trains `base` once per variant on the same triplets and scores each model, and the
     untrained one, by kNN CPC micro-F1 on held-out patents and test triplet accuracy."""
     unknown = [v for v in variants if v not in VARIANTS]
@@ -217,15 +272,23 @@ def compare_guards(triplets: TripletSet, codes: Mapping[str, PatentCodes], base:
 
     def score(model: Any) -> dict[str, float]:
         model.max_seq_length = base.max_seq_length
-        return {**evaluate_knn(model, data, batch_size=base.batch_size),
-                "test_accuracy": float(test(model)["test_cosine_accuracy"])}
+        return {
+            **evaluate_knn(model, data, batch_size=base.batch_size),
+            "test_accuracy": float(test(model)["test_cosine_accuracy"]),
+        }
 
-    rows = [{"variant": "untrained", **score(load_model(base.base_model)), "train_seconds": 0.0, "mean_batch_size": None}]
+    rows: list[dict[str, Any]] = [
+        {"variant": "untrained", **score(load_model(base.base_model)), "train_seconds": 0.0, "mean_batch_size": None}
+    ]
     for name in variants:
         config = replace(base, **VARIANTS[name])
         result = train(config, triplets, workdir / name, codes=codes)
-        row = {"variant": name, **score(load_model(str(workdir / name))),
-               "train_seconds": result.metrics.get("train_runtime", 0.0), "mean_batch_size": float(config.batch_size)}
+        row = {
+            "variant": name,
+            **score(load_model(str(workdir / name))),
+            "train_seconds": result.metrics.get("train_runtime", 0.0),
+            "mean_batch_size": float(config.batch_size),
+        }
         if config.batch_sampler == "cpc-aware":
             ids = list(zip(*(triplets["train"][f"{r}_id"] for r in ("anchor", "positive", "negative"))))
             table = CodeTable(ids, codes, config.cpc_level)

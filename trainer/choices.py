@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-TEXT_FORMATS = ("title-abstract", "abstract")
-# PatentCL (J0nasW/patentCL) joined title and abstract with a literal " [SEP] "; kept as the default
-# so a model tuned here reads the same text as the PatentCL models it is compared with.
-DEFAULT_SEPARATOR = " [SEP] "
-CODE_LEVELS = ("subgroup", "main-group")
+from patentcl.cpc import MAIN_GROUP, SUBGROUP
+
+CODE_LEVELS = (SUBGROUP, MAIN_GROUP)
+# Earlier spellings still accepted (not offered) by --cpc-level, normalised to the core's names.
+CODE_LEVEL_ALIASES = {"main-group": MAIN_GROUP}
 LOSSES = ("mnrl", "cached-mnrl", "triplet")
 IN_BATCH_LOSSES = ("mnrl", "cached-mnrl")
 SAMPLERS = ("no-duplicates", "cpc-aware")

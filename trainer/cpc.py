@@ -12,18 +12,20 @@ so the same patent appearing twice in a batch counts as an overlap even when it 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Iterable, Literal, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 
+from patentcl.cpc import SUBGROUP
 from patentcl.errors import PatentclError
 from patentcl.graph import GraphStore
 from patentcl.trainer.choices import CODE_LEVELS
 
-CodeLevel = Literal["subgroup", "main-group"]
+CodeLevel = Literal["subgroup", "main_group"]  # trainer.choices.CODE_LEVELS
 _LOOKUP_BATCH = 2000
 
 
@@ -33,7 +35,7 @@ class PatentCodes:
     main_groups: frozenset[str]
 
     def at(self, level: CodeLevel) -> frozenset[str]:
-        return self.codes if level == "subgroup" else self.main_groups
+        return self.codes if level == SUBGROUP else self.main_groups
 
 
 def codes_from_graph(store: GraphStore, ids: Iterable[str]) -> dict[str, PatentCodes]:
@@ -75,8 +77,10 @@ class CodeTable:
 
     def conflicts(self, i: int, j: int) -> bool:
         """Would triplets i and j in one batch give an anchor a candidate sharing one of its codes?"""
-        return not (self.anchor_sets[i].isdisjoint(self.candidate_sets[j])
-                    and self.anchor_sets[j].isdisjoint(self.candidate_sets[i]))
+        return not (
+            self.anchor_sets[i].isdisjoint(self.candidate_sets[j])
+            and self.anchor_sets[j].isdisjoint(self.candidate_sets[i])
+        )
 
     def false_negatives(self, keys: np.ndarray, n_candidates: int = 2) -> np.ndarray:
         """Boolean [B, n_candidates * B] mask over a batch's anchor x (positives, negatives) scores:

@@ -16,16 +16,17 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import islice
-from typing import Any, Iterable, Iterator
+from typing import Any
 
+from patentcl.encoding import EmbeddingModel
 from patentcl.errors import PatentclError
 from patentcl.graph import GraphStore
+from patentcl.graph.vector_index import IndexSettings, build_index, drop_index, index_info
 from patentcl.progress import progress_bar
-from patentcl.trainer.encode import EmbeddingModel
-from patentcl.trainer.vector_index import IndexSettings, build_index, drop_index, index_info
 
 _QUEUED_BATCHES = 2  # encoded batches waiting for the writer: enough to hide a slow write
 _IDS_PER_READ = 10_000  # patent ids per page read: bounded memory, few round trips
@@ -55,14 +56,22 @@ class EmbedResult:
         return self.encoded / self.write_seconds if self.write_seconds else 0.0
 
 
-def embed_patents(store: GraphStore, model: EmbeddingModel, *, index: IndexSettings = IndexSettings(),
-                  batch_size: int = 256, encode_batch_size: int = 64, reembed: bool = False,
-                  limit: int | None = None, progress: bool = True) -> EmbedResult:
+def embed_patents(
+    store: GraphStore,
+    model: EmbeddingModel,
+    *,
+    index: IndexSettings = IndexSettings(),
+    batch_size: int = 256,
+    encode_batch_size: int = 64,
+    reembed: bool = False,
+    limit: int | None = None,
+    progress: bool = True,
+) -> EmbedResult:
     """Encodes the patents that lack this model's vector, writes them, and (re)builds the index.
     `limit` stops after that many patents (for benchmarks); the index is then left as it was."""
     index.check()
     if batch_size < 1 or encode_batch_size < 1:
-        raise PatentclError("--batch-size and --encode-batch-size must be at least 1")
+        raise PatentclError("--rows-per-write and --texts-per-batch must be at least 1")
     started = time.perf_counter()
     _check_one_model(store, model, reembed)
     needing = int(next(store.run("count_patents_needing_vectors", {"model": model.id}))["patents"])
@@ -85,40 +94,55 @@ def embed_patents(store: GraphStore, model: EmbeddingModel, *, index: IndexSetti
     index_seconds = None
     complete = limit is None or writer.written >= needing
     info = index_info(store)
-    if complete and (info is None or int(info["dimension"]) != model.dimension
-                     or not index.matches(info)):
+    if complete and (info is None or int(info["dimension"]) != model.dimension or not index.matches(info)):
         index_seconds = build_index(store, model.dimension, index)
         info = index_info(store)
     if complete:
         store.run("record_embedding_model", {"id": model.id, "props": _model_props(model, index, store)})
-    return EmbedResult(model.id, writer.written, needing - writer.written, time.perf_counter() - started,
-                       encode_seconds, writer.seconds, index_seconds, info)
+    return EmbedResult(
+        model.id,
+        writer.written,
+        needing - writer.written,
+        time.perf_counter() - started,
+        encode_seconds,
+        writer.seconds,
+        index_seconds,
+        info,
+    )
 
 
 def _check_one_model(store: GraphStore, model: EmbeddingModel, reembed: bool) -> None:
     others = {r["model"]: int(r["patents"]) for r in store.run("embedding_model_counts") if r["model"] != model.id}
     info = index_info(store)
-    wrong_index = info is not None and int(info["dimension"]) != model.dimension
+    index_dimension = int(info["dimension"]) if info is not None else None
+    wrong_index = index_dimension is not None and index_dimension != model.dimension
     if not others and not wrong_index:
         return
     if not reembed:
         held = ", ".join(f"{n:,} from {m}" for m, n in others.items())
-        why = (f"the graph holds vectors of another model ({held})" if others else
-               f"the vector index is {info['dimension']}-dimensional, model {model.id} makes {model.dimension}")
-        raise ModelMismatchError(
-            f"{why}; rerun with --reembed to replace them with {model.id} (the index is rebuilt)"
+        why = (
+            f"the graph holds vectors of another model ({held})"
+            if others
+            else f"the vector index is {index_dimension}-dimensional, model {model.id} makes {model.dimension}"
         )
+        raise ModelMismatchError(f"{why}; rerun with --reembed to replace them with {model.id} (the index is rebuilt)")
     drop_index(store)  # no search may mix two models' vectors while re-embedding
 
 
 def _model_props(model: EmbeddingModel, index: IndexSettings, store: GraphStore) -> dict[str, Any]:
     count = sum(int(r["patents"]) for r in store.run("embedding_model_counts") if r["model"] == model.id)
     return {
-        "name": model.name, "hash": model.hash, "path": model.source, "dimension": model.dimension,
-        "text_format": model.text.format, "separator": model.text.separator,
-        "max_seq_length": int(model.model.max_seq_length),
+        "name": model.name,
+        "hash": model.hash,
+        "path": model.source,
+        "dimension": model.dimension,
+        "text_format": model.text.format,
+        "separator": model.text.separator,
+        "max_seq_length": model.model.max_seq_length,
         "base_model": (model.provenance or {}).get("base_model", model.name),
-        "patents": count, "index_m": index.m, "index_ef_construction": index.ef_construction,
+        "patents": count,
+        "index_m": index.m,
+        "index_ef_construction": index.ef_construction,
         "index_ef_runtime": index.ef_runtime,
         "embedded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -130,8 +154,12 @@ def _ids_needing_vectors(store: GraphStore, model_id: str) -> Iterator[str]:
     ids already passed) change nothing ahead."""
     after = ""
     while True:
-        page = [row["id"] for row in store.run("patent_ids_needing_vectors_page",
-                                               {"model": model_id, "after": after, "limit": _IDS_PER_READ})]
+        page = [
+            row["id"]
+            for row in store.run(
+                "patent_ids_needing_vectors_page", {"model": model_id, "after": after, "limit": _IDS_PER_READ}
+            )
+        ]
         yield from page
         if len(page) < _IDS_PER_READ:
             return
@@ -177,7 +205,7 @@ class _Writer(threading.Thread):
                 self.seconds += time.perf_counter() - t0
                 self.written += len(rows)
                 self.on_written(len(rows))
-            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            except BaseException as exc:
                 self.error = exc
 
     def close(self) -> None:
@@ -186,4 +214,3 @@ class _Writer(threading.Thread):
             self.join()
         if self.error is not None:
             raise self.error
-

@@ -5,7 +5,7 @@ and the int8 exports (per-channel and per-tensor weights). For each, against the
   patents/s, speed-up    encode throughput (after a warm-up batch), one process, this CPU
   mean / min cosine      between a patent's vector and its PyTorch vector
   top-10 overlap         shared nearest neighbours (among the N patents, self excluded)
-  CPC micro-F1           the kNN (k=5) vote rule of `suggest-cpc` (evaluation.cpc_knn): the first
+  CPC micro-F1           the kNN (k=5) vote rule of `suggest-cpc` (evaluators.cpc_knn): the first
                          70% of the patents are the corpus, the next 10% choose the vote threshold
                          (on PyTorch vectors, then fixed), the last 20% are scored; subgroup and
                          subclass level; delta in points against PyTorch.
@@ -14,18 +14,19 @@ and the int8 exports (per-channel and per-tensor weights). For each, against the
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from patentcl.cpc import CpcError, at_level, parse_code_list
+from patentcl.encoding import EmbeddingModel, open_model
 from patentcl.errors import PatentclError
-from patentcl.evaluation.cpc_knn import OperatingPoint, choose_operating_point, evaluate, nearest
-from patentcl.loaders.csv_export import parse_code_list
-from patentcl.search.votes import at_level
-from patentcl.trainer.encode import EmbeddingModel, open_model
-from patentcl.trainer.onnx_export import FLOAT_FILE, ONNX_DIR, export_model, quant_config
+from patentcl.evaluators.cpc_knn import OperatingPoint, choose_operating_point, evaluate, nearest
+from patentcl.onnx_runtime import FLOAT_FILE, ONNX_DIR
+from patentcl.trainer.onnx_export import export_model, quant_config
 
 KNN_K = 5
 OVERLAP_K = 10
@@ -36,10 +37,14 @@ def read_patents(csv_path: Path, n: int) -> tuple[list[dict[str, Any]], list[lis
     """The first n rows with an abstract and at least one CPC code."""
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, usecols=["title", "abstract", "cpc_codes"])
     rows, codes = [], []
-    for record in frame.to_dict("records"):
+    # A row's number, not its line: abstracts may hold quoted line breaks.
+    for row, record in enumerate(frame.to_dict("records"), start=1):
         if not record["abstract"].strip():
             continue
-        parsed = parse_code_list(record["cpc_codes"])
+        try:
+            parsed = parse_code_list(record["cpc_codes"])
+        except CpcError as exc:
+            raise PatentclError(f"{csv_path}, row {row}: {exc}") from None
         if parsed:
             rows.append(record)
             codes.append(parsed)
@@ -58,8 +63,9 @@ def neighbour_overlap(reference: np.ndarray, other: np.ndarray, k: int = OVERLAP
     return float(np.mean(shared))
 
 
-def cpc_f1(vectors: np.ndarray, codes: Sequence[Sequence[str]], level: str,
-           point: OperatingPoint | None) -> tuple[float, OperatingPoint]:
+def cpc_f1(
+    vectors: np.ndarray, codes: Sequence[Sequence[str]], level: str, point: OperatingPoint | None
+) -> tuple[float, OperatingPoint]:
     """micro-F1 on the test part at `point` (chosen on the validation part when None)."""
     n = len(vectors)
     corpus, validation = int(n * 0.7), int(n * 0.8)
@@ -80,8 +86,9 @@ def _encode(model: EmbeddingModel, texts: list[str]) -> tuple[np.ndarray, float]
     return vectors, time.perf_counter() - started
 
 
-def run_benchmark(model_path: Path, csv_path: Path, n: int, *, preset: str | None = None,
-                  max_seq_length: int | None = None) -> list[dict[str, Any]]:
+def run_benchmark(
+    model_path: Path, csv_path: Path, n: int, *, preset: str | None = None, max_seq_length: int | None = None
+) -> list[dict[str, Any]]:
     rows, codes = read_patents(csv_path, n)
     folder = Path(model_path)
     variants: list[tuple[str, str, str | None]] = [("torch", "torch", None), ("onnx float32", "onnx", FLOAT_FILE)]
@@ -89,8 +96,9 @@ def run_benchmark(model_path: Path, csv_path: Path, n: int, *, preset: str | Non
         config = quant_config(preset, per_channel=per_channel)
         if not (folder / ONNX_DIR / config.file_name).is_file() or not (folder / ONNX_DIR / FLOAT_FILE).is_file():
             export_model(folder, quantize="int8", preset=config.name, per_channel=per_channel)
-        variants.append((f"onnx int8 {config.name} {'per-channel' if per_channel else 'per-tensor'}",
-                         "onnx", config.file_name))
+        variants.append(
+            (f"onnx int8 {config.name} {'per-channel' if per_channel else 'per-tensor'}", "onnx", config.file_name)
+        )
 
     texts: list[str] = []
     results: list[dict[str, Any]] = []
@@ -99,8 +107,9 @@ def run_benchmark(model_path: Path, csv_path: Path, n: int, *, preset: str | Non
     points: dict[str, OperatingPoint] = {}
     base_f1: dict[str, float] = {}
     for label, backend, file_name in variants:
-        model = open_model(str(folder), backend=backend, onnx_file=file_name, max_seq_length=max_seq_length,
-                           device="cpu")
+        model = open_model(
+            str(folder), backend=backend, onnx_file=file_name, max_seq_length=max_seq_length, device="cpu"
+        )
         texts = texts or model.texts(rows)  # the text format the model was trained on
         vectors, seconds = _encode(model, texts)
         rate = len(texts) / seconds
@@ -108,8 +117,11 @@ def run_benchmark(model_path: Path, csv_path: Path, n: int, *, preset: str | Non
             reference, base_rate = vectors, rate
         cosines = (vectors * reference).sum(axis=1)
         row: dict[str, Any] = {
-            "backend": label, "patents_per_s": round(rate, 1), "speed_up": round(rate / base_rate, 2),
-            "mean_cosine": round(float(cosines.mean()), 4), "min_cosine": round(float(cosines.min()), 4),
+            "backend": label,
+            "patents_per_s": round(rate, 1),
+            "speed_up": round(rate / base_rate, 2),
+            "mean_cosine": round(float(cosines.mean()), 4),
+            "min_cosine": round(float(cosines.min()), 4),
             "top10_overlap": round(neighbour_overlap(reference, vectors), 3),
         }
         for level in ("subgroup", "subclass"):

@@ -1,4 +1,4 @@
-"""Int8 quantization configurations for `patentcl export-onnx` (no torch import: the CLI reads them)."""
+"""Int8 quantization configurations for `patentcl export onnx` (no torch import: the CLI reads them)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ class QuantConfig:
         return f"model_qint8_{self.name}{suffix}.onnx"
 
     def describe(self) -> str:
-        return (f"{self.name}: int8 {'per-channel' if self.per_channel else 'per-tensor'} weights"
-                f"{' (7-bit range)' if self.reduce_range else ''}, uint8 activations, ops {','.join(self.op_types)}")
+        return (
+            f"{self.name}: int8 {'per-channel' if self.per_channel else 'per-tensor'} weights"
+            f"{' (7-bit range)' if self.reduce_range else ''}, uint8 activations, ops {','.join(self.op_types)}"
+        )
 
 
 PRESETS: dict[str, QuantConfig] = {

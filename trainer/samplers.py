@@ -16,8 +16,8 @@ window closes are used as they are, smaller. `stats` says how far batches fell s
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 from sentence_transformers.base.sampler import DefaultBatchSampler
@@ -53,10 +53,25 @@ class _OpenBatch:
 class CPCAwareBatchSampler(DefaultBatchSampler):
     """Batches of dataset row indices in which no two triplets share a code across anchor and candidates."""
 
-    def __init__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns: list[str] | None = None,
-                 generator: torch.Generator | None = None, seed: int = 0, *, table: CodeTable):
-        super().__init__(dataset, batch_size=batch_size, drop_last=drop_last,
-                         valid_label_columns=valid_label_columns, generator=generator, seed=seed)
+    def __init__(
+        self,
+        dataset,
+        batch_size: int,
+        drop_last: bool,
+        valid_label_columns: list[str] | None = None,
+        generator: torch.Generator | None = None,
+        seed: int = 0,
+        *,
+        table: CodeTable,
+    ):
+        super().__init__(
+            dataset,
+            batch_size=batch_size,
+            drop_last=drop_last,
+            valid_label_columns=valid_label_columns,
+            generator=generator,
+            seed=seed,
+        )
         if KEY_COLUMN not in dataset.column_names:
             raise ValueError(f"the CPC-aware sampler needs the triplet key column {KEY_COLUMN!r}")
         self.table = table
@@ -70,14 +85,21 @@ class CPCAwareBatchSampler(DefaultBatchSampler):
             order = torch.randperm(len(self.keys), generator=generator).tolist()
             self._plans = {epoch: self._pack(order, generator)}
             stats = self.stats(epoch)
-            logger.info("CPC-aware batches, epoch %d: %d batches, mean size %.1f of %d, %d full",
-                        epoch, stats.batches, stats.mean_batch_size, self.batch_size, stats.full_batches)
+            logger.info(
+                "CPC-aware batches, epoch %d: %d batches, mean size %.1f of %d, %d full",
+                epoch,
+                stats.batches,
+                stats.mean_batch_size,
+                self.batch_size,
+                stats.full_batches,
+            )
         return self._plans[epoch]
 
     def stats(self, epoch: int = 0) -> PackingStats:
         batches = self.plan(epoch)
-        return PackingStats(len(batches), sum(len(b) for b in batches),
-                            sum(1 for b in batches if len(b) == self.batch_size))
+        return PackingStats(
+            len(batches), sum(len(b) for b in batches), sum(1 for b in batches if len(b) == self.batch_size)
+        )
 
     def _pack(self, order: list[int], generator: torch.Generator) -> list[list[int]]:
         anchor_sets, candidate_sets = self.table.anchor_sets, self.table.candidate_sets
@@ -86,8 +108,9 @@ class CPCAwareBatchSampler(DefaultBatchSampler):
         for row in order:
             key = self.keys[row]
             anchors, candidates = anchor_sets[key], candidate_sets[key]
-            target = next((b for b in open_batches
-                           if anchors.isdisjoint(b.candidates) and candidates.isdisjoint(b.anchors)), None)
+            target = next(
+                (b for b in open_batches if anchors.isdisjoint(b.candidates) and candidates.isdisjoint(b.anchors)), None
+            )
             if target is None:
                 if len(open_batches) == _OPEN_BATCHES:
                     # The oldest open batch has had the most chances to fill: close it as it is.
@@ -111,4 +134,3 @@ class CPCAwareBatchSampler(DefaultBatchSampler):
 
     def __len__(self) -> int:
         return len(self.plan(self.epoch))
-

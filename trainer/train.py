@@ -1,10 +1,12 @@
 """`patentcl train`: fine-tune a sentence-transformers model on mined triplets.
 
 Uses the library's `SentenceTransformerTrainer` (Hugging Face Trainer underneath): checkpoints,
-`--resume`, evaluation on the validation split with `TripletEvaluator`, early stopping, a
-progress bar and a metrics log (`metrics.jsonl`). On a GPU it trains in bf16 (fp16 where bf16 is
-not supported) with pinned memory and tokenisation in data-loader workers; multi-GPU through
-`torchrun` or `accelerate launch` (each GPU gets whole CPC-aware batches; see the README).
+`--resume`, evaluation on the validation split with `TripletEvaluator` (and, with --keep-best-cpc,
+the validation patents' CPC kNN micro-F1 (`CpcKnnEvaluator`), whose best checkpoint becomes the
+saved model), early stopping, a progress bar and a metrics log (`metrics.jsonl`). On a GPU it
+trains in bf16 (fp16 where bf16 is not supported) with pinned memory and tokenisation in
+data-loader workers; multi-GPU through `torchrun` or `accelerate launch` (each GPU gets whole
+CPC-aware batches; see the README).
 
 Output folder:
     MODEL_DIR/                 the fine-tuned model (load with SentenceTransformer(MODEL_DIR)),
@@ -20,17 +22,18 @@ import hashlib
 import json
 import logging
 import os
+import random
 import shutil
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import torch
 import transformers
 from datasets import Dataset
-from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.sampler import BatchSamplers
 from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
 from sentence_transformers.sentence_transformer.trainer import SentenceTransformerTrainer
@@ -38,13 +41,16 @@ from sentence_transformers.sentence_transformer.training_args import SentenceTra
 from transformers import EarlyStoppingCallback, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
+from patentcl.cpc import SUBGROUP
+from patentcl.encoding import TextSpec, embedding_dimension, load_model
 from patentcl.errors import PatentclError
-from patentcl.trainer.cpc import CodeLevel, CodeTable, PatentCodes
-from patentcl.trainer.data import ROLES, TextSpec, TripletSet
+from patentcl.evaluators.cpc_knn import CpcKnnEvaluator
 from patentcl.trainer.choices import DEFAULT_BASE_MODEL, IN_BATCH_LOSSES
+from patentcl.trainer.cpc import CodeLevel, CodeTable, PatentCodes
 from patentcl.trainer.losses import LossName, build_loss
 from patentcl.trainer.model_card import write_provenance
 from patentcl.trainer.samplers import KEY_COLUMN, CPCAwareBatchSampler
+from patentcl.triplets import ROLES, TripletSet
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +84,13 @@ class TrainConfig:
     seed: int = 42
     eval_steps: int = 500
     early_stopping: int | None = None
+    keep_best_cpc: bool = False
     precision: Precision = "auto"
     max_steps: int | None = None
 
     @property
     def needs_codes(self) -> bool:
-        return self.batch_sampler == "cpc-aware" or self.uses_mask
+        return self.batch_sampler == "cpc-aware" or self.uses_mask or self.keep_best_cpc
 
     @property
     def uses_mask(self) -> bool:
@@ -118,8 +125,12 @@ class TrainResult:
 def device_info() -> dict[str, Any]:
     """What the run trains on: the accelerator, or the CPU with its thread count."""
     if torch.cuda.is_available():
-        return {"type": "cuda", "name": torch.cuda.get_device_name(0), "count": torch.cuda.device_count(),
-                "bf16": torch.cuda.is_bf16_supported()}
+        return {
+            "type": "cuda",
+            "name": torch.cuda.get_device_name(0),
+            "count": torch.cuda.device_count(),
+            "bf16": torch.cuda.is_bf16_supported(),
+        }
     return {"type": "cpu", "name": _cpu_name(), "threads": torch.get_num_threads()}
 
 
@@ -147,18 +158,15 @@ def resolve_precision(precision: Precision) -> str:
     return precision
 
 
-def load_model(name_or_path: str, *, device: str | None = None) -> SentenceTransformer:
-    """A sentence-transformers model from a local folder or the Hugging Face hub, with a clear error."""
-    try:
-        return SentenceTransformer(name_or_path, device=device)
-    except (OSError, ValueError) as exc:
-        where = "folder" if Path(name_or_path).exists() else "Hugging Face hub id (is the hub reachable?)"
-        raise PatentclError(f"cannot load model {name_or_path!r} as a {where}: {exc}") from None
-
-
-def train(config: TrainConfig, triplets: TripletSet, out: Path, *,
-          codes: Mapping[str, PatentCodes] | None = None, resume: bool = False,
-          callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
+def train(
+    config: TrainConfig,
+    triplets: TripletSet,
+    out: Path,
+    *,
+    codes: Mapping[str, PatentCodes] | None = None,
+    resume: bool = False,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TrainResult:
     """Fine-tunes `config.base_model` on the triplets and saves the model with its provenance to `out`.
     `callbacks` are extra Hugging Face Trainer callbacks (progress reporting, interruption)."""
     config.check()
@@ -166,29 +174,41 @@ def train(config: TrainConfig, triplets: TripletSet, out: Path, *,
         raise TrainingError("the CPC-aware sampler and the CPC mask need the patents' CPC codes (from the graph)")
     if config.early_stopping and not triplets.has("validation"):
         raise TrainingError("--early-stopping needs a validation split in the triplet folder")
+    if config.keep_best_cpc and not triplets.has("validation"):
+        raise TrainingError("--keep-best-cpc needs a validation split in the triplet folder")
     out = Path(out)
     precision = resolve_precision(config.precision)
     splits = [s for s in ("train", "validation") if triplets.has(s)]
-    table = _code_table(triplets, splits, codes, config.cpc_level) if config.needs_codes else None
+    table = _code_table(triplets, splits, codes, config.cpc_level) if config.needs_codes and codes is not None else None
     if table is not None and table.without_codes:
-        logger.warning("%d triplet patents have no CPC codes in the graph; only duplicates of them are kept apart",
-                       table.without_codes)
+        logger.warning(
+            "%d triplet patents have no CPC codes in the graph; only duplicates of them are kept apart",
+            table.without_codes,
+        )
     started = datetime.now(timezone.utc)
     model = load_model(config.base_model)
+    dimension = embedding_dimension(model, config.base_model)  # training keeps it: fail before, not after
     model.max_seq_length = config.max_seq_length
     model.model_card_data.generate_widget_examples = False  # it encodes samples: time, and nothing for a patent card
     checkpoint = _prepare_output(out, config, triplets, resume)
     datasets = _datasets(triplets, splits, config.text, with_keys=table is not None)
     evaluators = {s: triplet_evaluator(triplets, s, config) for s in ("validation", "test") if triplets.has(s)}
-    loss = build_loss(config.loss, model, table=table if config.uses_mask else None,
-                      mini_batch_size=config.mini_batch_size)
+    selecting = [evaluators["validation"], cpc_evaluator(triplets, codes or {}, config)] if config.keep_best_cpc else []
+    loss = build_loss(
+        config.loss, model, table=table if config.uses_mask else None, mini_batch_size=config.mini_batch_size
+    )
     args = _training_arguments(config, out / CHECKPOINTS, precision, has_validation="validation" in datasets)
     callbacks = [MetricsLog(out / METRICS_LOG), *callbacks]
     if config.early_stopping:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping))
     trainer = PatentclTrainer(
-        model=model, args=args, train_dataset=datasets["train"], eval_dataset=datasets.get("validation"),
-        loss=loss, evaluator=evaluators.get("validation"), callbacks=callbacks,
+        model=model,
+        args=args,
+        train_dataset=datasets["train"],
+        eval_dataset=datasets.get("validation"),
+        loss=loss,
+        evaluator=selecting or evaluators.get("validation"),
+        callbacks=callbacks,
         cpc_table=table if config.batch_sampler == "cpc-aware" else None,
     )
 
@@ -205,22 +225,42 @@ def train(config: TrainConfig, triplets: TripletSet, out: Path, *,
         metrics.update(_figures(trainer.evaluate()))
     if "test" in evaluators:
         metrics.update({k: float(v) for k, v in evaluators["test"](model).items()})
+    selection = _selection(trainer.state, args.metric_for_best_model) if args.load_best_model_at_end else None
     metrics.update({k: float(v) for k, v in output.metrics.items()})
     finished = datetime.now(timezone.utc)
-    result = TrainResult(out, metrics, (finished - started).total_seconds(),
-                         float(output.metrics.get("train_samples_per_second", 0.0)), device_info())
+    result = TrainResult(
+        out,
+        metrics,
+        (finished - started).total_seconds(),
+        float(output.metrics.get("train_samples_per_second", 0.0)),
+        device_info(),
+    )
     if trainer.is_world_process_zero():
         model.save_pretrained(str(out))
-        write_provenance(out, config=config.as_dict(), triplets=triplets, metrics=metrics, started=started,
-                         finished=finished, device={**result.device, "precision": precision,
-                                                    "processes": trainer.args.world_size},
-                         dimension=model.get_embedding_dimension())
+        write_provenance(
+            out,
+            config=config.as_dict(),
+            triplets=triplets,
+            metrics=metrics,
+            started=started,
+            finished=finished,
+            device={**result.device, "precision": precision, "processes": trainer.args.world_size},
+            dimension=dimension,
+            selection=selection,
+        )
     return result
 
 
 def _figures(metrics: Mapping[str, Any]) -> dict[str, float]:
     """Evaluation results without the timings, which say nothing about the model."""
     return {k: float(v) for k, v in metrics.items() if not k.endswith(("runtime", "per_second", "preparation_time"))}
+
+
+def _selection(state: Any, metric: str | None) -> dict[str, Any] | None:
+    """The checkpoint the saved model is (the best by `metric`), for the provenance."""
+    if state.best_global_step is None:
+        return None
+    return {"metric": metric, "value": float(state.best_metric), "step": int(state.best_global_step)}
 
 
 def _prepare_output(out: Path, config: TrainConfig, triplets: TripletSet, resume: bool) -> Path | None:
@@ -243,7 +283,9 @@ def _prepare_output(out: Path, config: TrainConfig, triplets: TripletSet, resume
         _forget_logs_after(out / METRICS_LOG, step)
         return path
     if checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*")):
-        raise TrainingError(f"{out} holds checkpoints of an interrupted run: add --resume to continue it, or delete them")
+        raise TrainingError(
+            f"{out} holds checkpoints of an interrupted run: add --resume to continue it, or delete them"
+        )
     checkpoints.mkdir(parents=True, exist_ok=True)
     run_file.write_text(json.dumps(run, indent=2))
     return None
@@ -294,20 +336,26 @@ def _fingerprint(manifest: dict[str, Any]) -> str:
 
 
 def _differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    changed = [f"{key}: {before['config'].get(key)!r} then, {value!r} now"
-               for key, value in now["config"].items() if before["config"].get(key) != value]
+    changed = [
+        f"{key}: {before['config'].get(key)!r} then, {value!r} now"
+        for key, value in now["config"].items()
+        if before["config"].get(key) != value
+    ]
     if before["triplets"] != now["triplets"]:
         changed.append("the triplet folders differ")
     return changed
 
 
-def _code_table(triplets: TripletSet, splits: list[str], codes: Mapping[str, PatentCodes],
-                level: CodeLevel) -> CodeTable:
+def _code_table(
+    triplets: TripletSet, splits: list[str], codes: Mapping[str, PatentCodes], level: CodeLevel
+) -> CodeTable:
     rows = [t for split in splits for t in zip(*(triplets[split][f"{role}_id"] for role in ROLES))]
     table = CodeTable(rows, codes, level)
     if table.without_codes == 3 * len(rows):
-        raise TrainingError("none of the triplets' patents has CPC codes in the graph: is PATENTCL_GRAPH "
-                            "the graph the triplets were mined from?")
+        raise TrainingError(
+            "none of the triplets' patents has CPC codes in the graph: is PATENTCL_GRAPH "
+            "the graph the triplets were mined from?"
+        )
     return table
 
 
@@ -327,12 +375,61 @@ def _datasets(triplets: TripletSet, splits: list[str], text: TextSpec, *, with_k
 def triplet_evaluator(triplets: TripletSet, split: str, config: TrainConfig) -> TripletEvaluator:
     """Cosine triplet accuracy on a split: how often the anchor is nearer its positive than its negative."""
     texts = triplets.texts(split, config.text)
-    return TripletEvaluator(texts["anchor"], texts["positive"], texts["negative"], main_similarity_function="cosine",
-                            name=split, batch_size=config.batch_size, write_csv=False)
+    return TripletEvaluator(
+        texts["anchor"],
+        texts["positive"],
+        texts["negative"],
+        main_similarity_function="cosine",
+        name=split,
+        batch_size=config.batch_size,
+        write_csv=False,
+    )
 
 
-def _training_arguments(config: TrainConfig, output_dir: Path, precision: str, *,
-                        has_validation: bool) -> SentenceTransformerTrainingArguments:
+# Bounds on the CPC evaluation's patents: it encodes them all at every evaluation.
+CPC_EVAL_QUERIES = 1000
+CPC_EVAL_REFERENCES = 10000
+CPC_EVAL_NAME = "validation_cpc"
+CPC_METRIC = f"eval_{CPC_EVAL_NAME}_{SUBGROUP}_micro_f1"  # the evaluator's primary metric, as the Trainer logs it
+
+
+def cpc_evaluator(triplets: TripletSet, codes: Mapping[str, PatentCodes], config: TrainConfig) -> CpcKnnEvaluator:
+    """CPC kNN micro-F1 of the validation patents (queries) against the training patents
+    (references): mining splits patents, not triplets, so no validation patent is trained on.
+    Patents without codes are left out; large sets are sampled (seeded)."""
+    found = {split: _coded_patents(triplets, split, codes, config.text) for split in ("train", "validation")}
+    if not found["train"] or not found["validation"]:
+        raise TrainingError("--keep-best-cpc needs train and validation patents with CPC codes in the graph")
+    rng = random.Random(config.seed)
+    queries = rng.sample(found["validation"], min(CPC_EVAL_QUERIES, len(found["validation"])))
+    references = rng.sample(found["train"], min(CPC_EVAL_REFERENCES, len(found["train"])))
+    return CpcKnnEvaluator(
+        [t for t, _ in references],
+        [c for _, c in references],
+        [t for t, _ in queries],
+        [c for _, c in queries],
+        name=CPC_EVAL_NAME,
+        batch_size=config.batch_size,
+    )
+
+
+def _coded_patents(
+    triplets: TripletSet, split: str, codes: Mapping[str, PatentCodes], text: TextSpec
+) -> list[tuple[str, list[str]]]:
+    """(text, subgroup codes) of each patent of a split that has codes, once, in id order."""
+    frame = triplets[split]
+    patents: dict[str, tuple[str, list[str]]] = {}
+    for role in ROLES:
+        for pid, title, abstract in zip(frame[f"{role}_id"], frame[f"{role}_title"], frame[f"{role}_abstract"]):
+            known = codes.get(pid)
+            if known and known.codes and pid not in patents:
+                patents[pid] = (text.text(title, abstract), sorted(known.codes))
+    return [patents[pid] for pid in sorted(patents)]
+
+
+def _training_arguments(
+    config: TrainConfig, output_dir: Path, precision: str, *, has_validation: bool
+) -> SentenceTransformerTrainingArguments:
     cuda = torch.cuda.is_available()
     workers = min(4, max(0, (os.cpu_count() or 1) - 1)) if cuda else 0
     if workers:
@@ -357,8 +454,10 @@ def _training_arguments(config: TrainConfig, output_dir: Path, precision: str, *
         save_steps=config.eval_steps,
         save_total_limit=2,
         logging_steps=max(1, min(50, config.eval_steps)),
-        load_best_model_at_end=bool(config.early_stopping) and has_validation,
-        metric_for_best_model="eval_validation_cosine_accuracy" if has_validation else None,
+        load_best_model_at_end=bool(config.early_stopping or config.keep_best_cpc) and has_validation,
+        metric_for_best_model=(
+            None if not has_validation else CPC_METRIC if config.keep_best_cpc else "eval_validation_cosine_accuracy"
+        ),
         greater_is_better=True,
         dataloader_num_workers=workers,
         dataloader_pin_memory=cuda,
@@ -383,8 +482,9 @@ class PatentclTrainer(SentenceTransformerTrainer):
     def get_batch_sampler(self, dataset, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0):
         if self.cpc_table is None:
             return super().get_batch_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
-        return CPCAwareBatchSampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed,
-                                    table=self.cpc_table)
+        return CPCAwareBatchSampler(
+            dataset, batch_size, drop_last, valid_label_columns, generator, seed, table=self.cpc_table
+        )
 
 
 class MetricsLog(TrainerCallback):
@@ -393,9 +493,8 @@ class MetricsLog(TrainerCallback):
     def __init__(self, path: Path):
         self.path = path
 
-    def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: D102 (Trainer callback signature)
+    def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and state.is_world_process_zero:
             line = {"step": state.global_step, "epoch": state.epoch, "time": time.time(), **logs}
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(line) + "\n")
-

@@ -33,10 +33,11 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ContextManager, Iterator
+from typing import TYPE_CHECKING, TypedDict
 
 from patentcl.errors import GraphUnavailableError, PatentclError
 from patentcl.graph.processes import (
@@ -51,6 +52,9 @@ from patentcl.graph.processes import (
     write_private,
 )
 
+if TYPE_CHECKING:
+    import redis
+
 # Unix socket paths are limited to 104-108 bytes depending on the OS.
 _MAX_SOCKET_PATH = 100
 _START_TIMEOUT_S = 30.0
@@ -63,6 +67,14 @@ WATCH_INTERVAL_S = 1.0
 # Leases this process holds, per data folder: nested `open_store` calls share one lease file.
 _held: dict[Path, int] = {}
 _held_lock = threading.Lock()
+
+
+class _ServerState(TypedDict, total=False):
+    """The pid file's content: the server's pid (added once it is spawned) and where it listens."""
+
+    pid: int
+    unix_socket: str
+    port: int
 
 
 @dataclass(frozen=True)
@@ -145,13 +157,13 @@ class EmbeddedServer:
             write_private(path, secrets.token_urlsafe(32))
         return path.read_text().strip()
 
-    def _locked(self) -> ContextManager[None]:
+    def _locked(self) -> AbstractContextManager[None]:
         return folder_lock(self.data_dir)
 
-    def _running_state(self) -> dict | None:
+    def _running_state(self) -> _ServerState | None:
         """The pid file's content if its server is alive; a stale pid file is removed."""
         try:
-            state = json.loads(self._state_file.read_text())
+            state: _ServerState = json.loads(self._state_file.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
         if pid_alive(state["pid"]) and command_line_has(state["pid"], b"redis-server"):
@@ -184,8 +196,10 @@ class EmbeddedServer:
                 with self._locked():  # the watchdog never reads a half-written lease
                     private_dir(self.data_dir)
                     private_dir(self._users_dir)
-                    write_private(self._users_dir / str(os.getpid()),
-                                  json.dumps({"started": start_ticks(os.getpid()), "command": command}))
+                    write_private(
+                        self._users_dir / str(os.getpid()),
+                        json.dumps({"started": start_ticks(os.getpid()), "command": command}),
+                    )
             _held[self.data_dir] = _held.get(self.data_dir, 0) + 1
 
     def _release(self) -> bool:
@@ -198,7 +212,7 @@ class EmbeddedServer:
             (self._users_dir / str(os.getpid())).unlink(missing_ok=True)
             return True
 
-    def _address(self, state: dict) -> Address:
+    def _address(self, state: _ServerState) -> Address:
         return Address(self._password(), state.get("unix_socket"), state.get("port"))
 
     # -- life cycle -----------------------------------------------------------------------
@@ -237,7 +251,8 @@ class EmbeddedServer:
                 raise ServerInUseError(
                     f"the embedded graph server of {self.data_dir} is in use by "
                     f"{', '.join(map(str, others))}; let it finish, or stop the server anyway with "
-                    "`patentcl graph stop --force` (an interrupted load continues with --resume)")
+                    "`patentcl graph stop --force` (an interrupted load continues with --resume)"
+                )
             self._pinned_file.unlink(missing_ok=True)
             # No compaction under a running writer: once, after a forced stop mid-load, the
             # next start crashed (SIGSEGV) loading the snapshot rewritten during the writes.
@@ -257,12 +272,12 @@ class EmbeddedServer:
                         self._shutdown()
 
     # -- internals ------------------------------------------------------------------------
-    def _spawn(self) -> dict:
+    def _spawn(self) -> _ServerState:
         redis_server, module = _binaries()
         make_private(self.data_dir)
         socket_path = self.data_dir / "redis.sock"
         use_socket = len(str(socket_path)) <= _MAX_SOCKET_PATH
-        state: dict = {"unix_socket": str(socket_path)} if use_socket else {"port": free_loopback_port()}
+        state: _ServerState = {"unix_socket": str(socket_path)} if use_socket else {"port": free_loopback_port()}
         conf = [
             f"dir {self.data_dir}",
             f"requirepass {self._password()}",
@@ -317,14 +332,21 @@ class EmbeddedServer:
         )
         return state
 
-    def _client(self, state: dict):
+    def _client(self, state: _ServerState) -> redis.Redis:
         import redis  # the falkordb client's transport; used here only to wait for readiness
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         address = self._address(state)
-        where = {"unix_socket_path": address.unix_socket} if address.unix_socket else {"host": "127.0.0.1", "port": address.port}
-        return redis.Redis(**where, password=address.password, socket_timeout=5.0, retry=None)
+        where = (
+            {"unix_socket_path": address.unix_socket}
+            if address.unix_socket
+            else {"host": "127.0.0.1", "port": address.port}
+        )
+        # No retries: the callers poll on their own.
+        return redis.Redis(**where, password=address.password, socket_timeout=5.0, retry=Retry(NoBackoff(), 0))
 
-    def _wait_ready(self, state: dict) -> None:
+    def _wait_ready(self, state: _ServerState) -> None:
         """Waits until the server answers PING. Replaying a large data set at start-up can take
         minutes, during which it answers LOADING or not at all: as long as the process lives and
         its socket exists, that is loading, not failure."""
@@ -336,8 +358,7 @@ class EmbeddedServer:
         while True:
             if self._child is not None and self._child.poll() is not None:
                 raise GraphUnavailableError(
-                    f"the embedded FalkorDB server exited at start (code {self._child.returncode}); "
-                    f"see {self.log_file}"
+                    f"the embedded FalkorDB server exited at start (code {self._child.returncode}); see {self.log_file}"
                 )
             try:
                 client.ping()
@@ -353,7 +374,7 @@ class EmbeddedServer:
                 )
             time.sleep(0.05)
 
-    def _compact(self, state: dict) -> None:
+    def _compact(self, state: _ServerState) -> None:
         """Rewrites the append-only file into one snapshot, so the next start loads it instead
         of replaying every write since the last rewrite (seconds instead of minutes)."""
         import redis

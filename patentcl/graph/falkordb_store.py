@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import redis
@@ -65,7 +66,8 @@ def _key(name: Any) -> str:
 def _literal(value: Any) -> str:
     kind = type(value)
     if kind is str:
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        text: str = value
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if kind is dict:
         keys = _KEYS
         return "{" + ",".join([f"{keys.get(k) or _key(k)}:{_literal(v)}" for k, v in value.items()]) + "}"
@@ -82,9 +84,9 @@ def _literal(value: Any) -> str:
     if isinstance(value, np.generic):
         return _literal(value.item())
     if isinstance(value, (str, dict, list, tuple)):  # subclasses render like their base type
-        base = str if isinstance(value, str) else dict if isinstance(value, dict) else list
+        base: Callable[[Any], Any] = str if isinstance(value, str) else dict if isinstance(value, dict) else list
         return _literal(base(value))
-    return stringify_param_value(value)
+    return str(stringify_param_value(value))
 
 
 def _params_header(params: Mapping[str, Any]) -> str:
@@ -123,8 +125,9 @@ class FalkorDBStore(GraphStore):
     def _execute(self, text: str | bytes, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
         try:
             # Graph.query would encode the text again: send the bytes `_render` made
-            reply = self._graph.execute_command("GRAPH.QUERY" if write else "GRAPH.RO_QUERY",
-                                                self.database, text, "--compact")
+            reply = self._graph.execute_command(
+                "GRAPH.QUERY" if write else "GRAPH.RO_QUERY", self.database, text, "--compact"
+            )
             result = QueryResult(self._graph, reply)
         except redis.ResponseError as exc:
             if not write and "empty key" in str(exc):

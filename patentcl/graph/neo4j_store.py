@@ -10,12 +10,19 @@ read/write routing so clusters send reads to followers. A query that batches its
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from neo4j import (READ_ACCESS, GraphDatabase, NotificationDisabledClassification, NotificationMinimumSeverity,
-                   RoutingControl)
+from neo4j import (
+    READ_ACCESS,
+    GraphDatabase,
+    NotificationDisabledClassification,
+    NotificationMinimumSeverity,
+    RoutingControl,
+)
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
-from neo4j.graph import Node, Path as GraphPath, Relationship
+from neo4j.graph import Node, Relationship
+from neo4j.graph import Path as GraphPath
 
 from patentcl.catalogue import Catalogue, Query, strip_strings_and_comments
 from patentcl.errors import ConstraintViolation, GraphUnavailableError, QueryError, SchemaConflict
@@ -27,9 +34,12 @@ _IN_TRANSACTIONS = re.compile(r"\bIN\s+TRANSACTIONS\b", re.I)
 _EQUIVALENT = "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists"
 # A different rule holds the place: e.g. a plain index on (:Patent {id}) where the uniqueness
 # constraint belongs (Neo4j refuses the constraint while the index stands), or a rule of the name.
-_CONFLICT = ("Neo.ClientError.Schema.IndexAlreadyExists", "Neo.ClientError.Schema.ConstraintAlreadyExists",
-             "Neo.ClientError.Schema.IndexWithNameAlreadyExists",
-             "Neo.ClientError.Schema.ConstraintWithNameAlreadyExists")
+_CONFLICT = (
+    "Neo.ClientError.Schema.IndexAlreadyExists",
+    "Neo.ClientError.Schema.ConstraintAlreadyExists",
+    "Neo.ClientError.Schema.IndexWithNameAlreadyExists",
+    "Neo.ClientError.Schema.ConstraintWithNameAlreadyExists",
+)
 _CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
 _NO_DATABASE = "Neo.ClientError.Database.DatabaseNotFound"
 # The connection broke mid-query (server stopped or killed, network): after the driver's retries
@@ -52,8 +62,7 @@ def _plain(value: Any) -> Any:
 class Neo4jStore(GraphStore):
     engine = "neo4j"
 
-    def __init__(self, *, uri: str, user: str, password: str | None, database: str,
-                 catalogue: Catalogue | None = None):
+    def __init__(self, *, uri: str, user: str, password: str | None, database: str, catalogue: Catalogue | None = None):
         super().__init__(catalogue)
         self.address = uri
         self.database = database
@@ -62,8 +71,10 @@ class Neo4jStore(GraphStore):
         # Labels and types a query names before the graph holds them (a fresh graph, counts of
         # the model's labels) are expected: the driver would log each as a warning.
         self._driver = GraphDatabase.driver(
-            uri, auth=(user, password),
-            notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED])
+            uri,
+            auth=(user, password),
+            notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
+        )
         try:
             self._driver.verify_connectivity()
         except AuthError:
@@ -75,21 +86,24 @@ class Neo4jStore(GraphStore):
             self._driver.close()
             raise GraphUnavailableError(f"cannot reach Neo4j at {uri}: {_first_line(exc)}") from None
 
-    def _execute(self, text: str, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
+    def _execute(self, text: str | bytes, params: Mapping[str, Any], *, write: bool, source: Query | None) -> list[Row]:
+        statement = text.decode() if isinstance(text, bytes) else text
         try:
-            if _IN_TRANSACTIONS.search(strip_strings_and_comments(text)):
+            if _IN_TRANSACTIONS.search(strip_strings_and_comments(statement)):
                 with self._driver.session(database=self.database) as session:
-                    records = list(session.run(text, dict(params)))
+                    records = list(session.run(statement, dict(params)))
             else:
                 records, _, _ = self._driver.execute_query(
-                    text, dict(params), database_=self.database,
+                    statement,
+                    dict(params),
+                    database_=self.database,
                     routing_=RoutingControl.WRITE if write else RoutingControl.READ,
                 )
         except Neo4jError as exc:
             raise self._error(exc, source) from None
         except _LOST as exc:
             raise self._lost(exc) from None
-        return [{key: _plain(value) for key, value in record.items()} for record in records]
+        return [{key: _plain(value) for key, value in zip(record.keys(), record)} for record in records]
 
     def _stream(self, text: str | bytes, params: Mapping[str, Any], source: Query) -> Iterator[Row]:
         # An auto-commit read whose records the driver fetches in batches (fetch_size) as they
@@ -97,7 +111,7 @@ class Neo4jStore(GraphStore):
         with self._driver.session(database=self.database, default_access_mode=READ_ACCESS) as session:
             try:
                 for record in session.run(text if isinstance(text, str) else text.decode(), dict(params)):
-                    yield {key: _plain(value) for key, value in record.items()}
+                    yield {key: _plain(value) for key, value in zip(record.keys(), record)}
             except Neo4jError as exc:
                 raise self._error(exc, source) from None
             except _LOST as exc:
@@ -111,9 +125,11 @@ class Neo4jStore(GraphStore):
     def _explain(self, text: str | bytes, params: Mapping[str, Any], source: Query) -> Plan:
         statement = text.decode() if isinstance(text, bytes) else text
         try:
-            with self._driver.session(database=self.database,
-                                      notifications_min_severity=NotificationMinimumSeverity.INFORMATION,
-                                      notifications_disabled_classifications=[]) as session:
+            with self._driver.session(
+                database=self.database,
+                notifications_min_severity=NotificationMinimumSeverity.INFORMATION,
+                notifications_disabled_classifications=[],
+            ) as session:
                 summary = session.run("EXPLAIN " + statement, dict(params)).consume()
         except Neo4jError as exc:
             raise self._error(exc, source) from None
@@ -123,8 +139,11 @@ class Neo4jStore(GraphStore):
             operator = stack.pop()
             operators.append(str(operator.get("operatorType", "")).split("@")[0])
             stack.extend(reversed(operator.get("children", [])))
-        notices = [Notice(str(status.raw_classification), status.gql_status, status.status_description)
-                   for status in summary.gql_status_objects if status.is_notification]
+        notices = [
+            Notice(str(status.raw_classification), status.gql_status, status.status_description)
+            for status in summary.gql_status_objects
+            if status.is_notification
+        ]
         return Plan(operators, notices)
 
     def _execute_schema(self, statement: str, source: Query) -> None:
@@ -138,7 +157,10 @@ class Neo4jStore(GraphStore):
                     f"{exc.message} ({exc.code}). The migration cannot create `{' '.join(statement.split())}`: "
                     "another index or constraint holds its place. See SHOW INDEXES and SHOW CONSTRAINTS, "
                     "drop the one in the way, and run again.",
-                    query=source.ref, path=str(source.path), engine="Neo4j") from None
+                    query=source.ref,
+                    path=str(source.path),
+                    engine="Neo4j",
+                ) from None
             raise self._error(exc, source) from None
 
     def _after_migrations(self) -> None:
@@ -153,7 +175,8 @@ class Neo4jStore(GraphStore):
         if exc.code == _NO_DATABASE:  # NEO4J_DATABASE names no database: a setting, not a query, is wrong
             return GraphUnavailableError(
                 f"Neo4j at {self.address} has no database {self.database!r} (NEO4J_DATABASE); "
-                "SHOW DATABASES lists the ones it has (Community Edition has one, neo4j)")
+                "SHOW DATABASES lists the ones it has (Community Edition has one, neo4j)"
+            )
         # The first line holds the reason and the position (line, column); the rest repeats the
         # query with a caret, which would break the one-line error the CLI promises.
         first_line = (exc.message or "").strip().splitlines()[0] if exc.message else ""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from patentcl.catalogue import Catalogue, Query
 from patentcl.errors import CatalogueError
@@ -105,7 +106,7 @@ class GraphStore(ABC):
     def _explain(self, text: str | bytes, params: Mapping[str, Any], source: Query) -> Plan:
         """Plans one statement as `_render` left it without running it."""
 
-    def _after_migrations(self) -> None:
+    def _after_migrations(self) -> None:  # noqa: B027 (a hook: engines without background indexes keep it empty)
         """Engines that build indexes in the background wait for them here."""
 
     @abstractmethod
@@ -119,7 +120,7 @@ class GraphStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def __enter__(self) -> "GraphStore":
+    def __enter__(self) -> GraphStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -209,12 +210,15 @@ class GraphStore(ABC):
                 continue
             for statement in migration.statements():
                 self._execute_schema(statement, migration)
-            self.run("record_migration", {
-                "id": migration.name,
-                "version": migration.version,
-                "sha256": migration.sha256,
-                "applied_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            })
+            self.run(
+                "record_migration",
+                {
+                    "id": migration.name,
+                    "version": migration.version,
+                    "sha256": migration.sha256,
+                    "applied_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                },
+            )
             done.append(migration.name)
         self._after_migrations()
         return done

@@ -15,22 +15,25 @@ import io
 import json
 import re
 import threading
+from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator, Literal
+from typing import Any, Literal
 
-from fastapi import FastAPI, Path as PathParam, Query, Request
+from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from patentcl.config import Settings
+from patentcl.cpc import at_level
 from patentcl.errors import GraphUnavailableError, PatentclError
+from patentcl.evaluators.votes import VOTE_LEVELS
 from patentcl.graph import GraphStore, open_store
 from patentcl.search.similar import Filters, SearchError, browser_query, find_patent, parse_cpc, similar
-from patentcl.search.votes import LEVELS, at_level
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_K = 100  # results per request: a page of neighbours, not a dump of the graph
@@ -46,7 +49,7 @@ class Backend:
     """What every request shares: the graph and the model that encodes text queries."""
 
     store: GraphStore
-    encoder: Any | None  # patentcl.trainer.encode.EmbeddingModel; None: text queries are off
+    encoder: Any | None  # patentcl.encoding.EmbeddingModel; None: text queries are off
     encoder_problem: str | None  # why they are off
     encode_lock: threading.Lock
     # CPC titles are reference data that a read-only server never changes: each is read once
@@ -91,7 +94,7 @@ def open_backend(settings: Settings, model: str | None = None) -> Iterator[Backe
 
 class SuggestRequest(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT, description="An abstract, a claim, a description.")
-    level: Literal[LEVELS] = "subgroup"  # type: ignore[valid-type]
+    level: Literal[VOTE_LEVELS] = "subgroup"  # type: ignore[valid-type]
     k: int | None = Field(default=None, ge=1, le=MAX_K, description="Neighbours that vote (default: calibrated).")
 
 
@@ -112,8 +115,12 @@ class Guard:
             return
         headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
         if self.token is not None and not self._authorised(headers.get("authorization", b"")):
-            await _send_json(send, 401, {"error": "a valid token is required (Authorization: Bearer TOKEN)"},
-                             ((b"www-authenticate", b'Basic realm="patentcl"'),))
+            await _send_json(
+                send,
+                401,
+                {"error": "a valid token is required (Authorization: Bearer TOKEN)"},
+                ((b"www-authenticate", b'Basic realm="patentcl"'),),
+            )
             return
         if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
             length = headers.get("content-length")
@@ -137,12 +144,15 @@ class Guard:
         return hmac.compare_digest(value.strip(), self.token or b"")
 
 
-async def _send_json(send: Any, status: int, body: dict[str, Any],
-                     extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+async def _send_json(send: Any, status: int, body: dict[str, Any], extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
     data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-                            *extra]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *extra],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 
@@ -176,8 +186,9 @@ class NotFound(PatentclError):
     """The request names a patent the graph does not hold."""
 
 
-def create_app(settings: Settings, *, model: str | None = None, token: str | None = None,
-               backend: Backend | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, model: str | None = None, token: str | None = None, backend: Backend | None = None
+) -> FastAPI:
     """The app over the graph of `settings`. Without `backend` it opens one at start-up (and closes
     it at shut-down); `token`: required on every request."""
 
@@ -187,8 +198,11 @@ def create_app(settings: Settings, *, model: str | None = None, token: str | Non
             app.state.backend = backend or stack.enter_context(open_backend(settings, model))
             yield
 
-    app = FastAPI(title="patentcl", summary="Patent similarity search and CPC suggestions over the patent graph.",
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="patentcl",
+        summary="Patent similarity search and CPC suggestions over the patent graph.",
+        lifespan=lifespan,
+    )
     app.add_middleware(Guard, token=token)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -219,9 +233,16 @@ def create_app(settings: Settings, *, model: str | None = None, token: str | Non
         """Whether the graph answers, how many patents have vectors, and whether text search is on."""
         backend: Backend = request.app.state.backend
         counts = {r["model"]: int(r["patents"]) for r in backend.store.run("embedding_model_counts")}
-        return {"status": "ok", "engine": backend.store.engine, "patents_with_vectors": sum(counts.values()),
-                "models": counts, "text_search": backend.encoder is not None,
-                "text_search_problem": backend.encoder_problem, "max_k": MAX_K, "max_text": MAX_TEXT}
+        return {
+            "status": "ok",
+            "engine": backend.store.engine,
+            "patents_with_vectors": sum(counts.values()),
+            "models": counts,
+            "text_search": backend.encoder is not None,
+            "text_search_problem": backend.encoder_problem,
+            "max_k": MAX_K,
+            "max_text": MAX_TEXT,
+        }
 
     @app.get("/api/patents/{patent_id}")
     def patent(request: Request, patent_id: str = PathParam(max_length=64)) -> dict[str, Any]:
@@ -231,10 +252,18 @@ def create_app(settings: Settings, *, model: str | None = None, token: str | Non
         row = _patent(backend.store, patent_id)
         paths = {code: cpc_path(code) for code in row["codes"]}
         titles = backend.titles_of({c for path in paths.values() for _, c in path})
-        return {**row, "url": google_patents_url(row["id"]),
-                "codes": [{"code": code, "title": titles.get(code),
-                           "path": [{"level": level, "code": c, "title": titles.get(c)} for level, c in path]}
-                          for code, path in sorted(paths.items())]}
+        return {
+            **row,
+            "url": google_patents_url(row["id"]),
+            "codes": [
+                {
+                    "code": code,
+                    "title": titles.get(code),
+                    "path": [{"level": level, "code": c, "title": titles.get(c)} for level, c in path],
+                }
+                for code, path in sorted(paths.items())
+            ],
+        }
 
     @app.get("/api/similar", response_model=None)
     def similar_patents(
@@ -247,6 +276,13 @@ def create_app(settings: Settings, *, model: str | None = None, token: str | Non
         date_to: str | None = Query(None, max_length=10, description="Latest date, YYYY-MM-DD."),
         same_subclass: bool = False,
         exclude_cited: bool = False,
+        graph_weight: float = Query(
+            0.0,
+            ge=0,
+            le=1,
+            description="W: rank by (1 - W) x text cosine + W x graph "
+            "cosine (`similar --graph-weight`; id only, Neo4j with GDS).",
+        ),
         show_query: bool = Query(False, description="Also return the Cypher, ready for Neo4j Browser."),
         format: Literal["json", "csv"] = "json",
     ) -> Any:
@@ -259,20 +295,41 @@ def create_app(settings: Settings, *, model: str | None = None, token: str | Non
         filters = Filters(parse_cpc(cpc), same_subclass, exclude_cited, date_from, date_to)
         anchor = _patent(store, id) if id is not None else None
         vector = backend.encode(text) if text is not None else None
-        lookup = similar(store, patent=anchor["id"] if anchor else None, vector=vector, k=k, filters=filters)
+        lookup = similar(
+            store,
+            patent=anchor["id"] if anchor else None,
+            vector=vector,
+            k=k,
+            filters=filters,
+            graph_weight=graph_weight,
+        )
         cites = {c["id"] for c in anchor["cites"]} if anchor else set()
         cited_by = {c["id"] for c in anchor["cited_by"]} if anchor else set()
-        hits = [{**hit, "citation": "cites" if hit["id"] in cites else "cited_by" if hit["id"] in cited_by else None,
-                 "url": google_patents_url(hit["id"])} for hit in lookup.as_dict()["hits"]]
+        hits = [
+            {
+                **hit,
+                "citation": "cites" if hit["id"] in cites else "cited_by" if hit["id"] in cited_by else None,
+                "url": google_patents_url(hit["id"]),
+            }
+            for hit in lookup.as_dict()["hits"]
+        ]
         codes = {c for h in hits for c in h["codes"]} | set(anchor["codes"] if anchor else ())
-        answer = {**lookup.as_dict(), "hits": hits, "titles": backend.titles_of(codes),
-                  "request": {"id": id, "text": text, "k": k, **filters.params()}, "engine": store.engine,
-                  "anchor": {key: anchor[key] for key in ("id", "title", "date", "codes")} if anchor else None}
+        answer = {
+            **lookup.as_dict(),
+            "hits": hits,
+            "titles": backend.titles_of(codes),
+            "request": {"id": id, "text": text, "k": k, **filters.params(), "graph_weight": graph_weight},
+            "engine": store.engine,
+            "anchor": {key: anchor[key] for key in ("id", "title", "date", "codes")} if anchor else None,
+        }
         if show_query:
             answer["cypher"] = browser_query(store, lookup, vector)
         if format == "csv":
-            return Response(_csv(answer), media_type="text/csv; charset=utf-8",
-                            headers={"content-disposition": 'attachment; filename="similar.csv"'})
+            return Response(
+                _csv(answer),
+                media_type="text/csv; charset=utf-8",
+                headers={"content-disposition": 'attachment; filename="similar.csv"'},
+            )
         return JSONResponse(answer)  # plain JSON values already: FastAPI's re-encoding would cost as much as the lookup
 
     @app.post("/api/suggest-cpc")
@@ -298,6 +355,17 @@ def _csv(answer: dict[str, Any]) -> str:
     writer = csv.writer(out)
     writer.writerow(["rank", "id", "similarity", "date", "title", "codes", "shared_codes", "citation", "url"])
     for rank, hit in enumerate(answer["hits"], 1):
-        writer.writerow([rank, hit["id"], f"{hit['similarity']:.6f}", hit["date"] or "", hit["title"] or "",
-                         " ".join(hit["codes"]), " ".join(hit["shared_codes"]), hit["citation"] or "", hit["url"]])
+        writer.writerow(
+            [
+                rank,
+                hit["id"],
+                f"{hit['similarity']:.6f}",
+                hit["date"] or "",
+                hit["title"] or "",
+                " ".join(hit["codes"]),
+                " ".join(hit["shared_codes"]),
+                hit["citation"] or "",
+                hit["url"],
+            ]
+        )
     return out.getvalue()

@@ -17,6 +17,7 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -106,9 +107,14 @@ def _run(port: int, paths: list[str], clients: int, requests: int) -> dict[str, 
         thread.join()
     elapsed = time.perf_counter() - began
     values = np.asarray(latencies)
-    return {"requests": len(latencies), "p50_ms": round(float(np.percentile(values, 50)), 2),
-            "p95_ms": round(float(np.percentile(values, 95)), 2), "mean_ms": round(float(values.mean()), 2),
-            "requests_per_s": round(len(latencies) / elapsed, 1), "errors": errors}
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(float(np.percentile(values, 50)), 2),
+        "p95_ms": round(float(np.percentile(values, 95)), 2),
+        "mean_ms": round(float(values.mean()), 2),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "errors": errors,
+    }
 
 
 def _get(connection: http.client.HTTPConnection, path: str) -> bool:
@@ -126,13 +132,21 @@ def _check(port: int, kinds: dict[str, list[str]]) -> None:
         response = connection.getresponse()
         body = response.read()
         if response.status != 200:
-            raise PatentclError(f"/api/similar by {kind} answers {response.status}: "
-                                f"{json.loads(body).get('error', '')}")
+            raise PatentclError(
+                f"/api/similar by {kind} answers {response.status}: {json.loads(body).get('error', '')}"
+            )
     connection.close()
 
 
-def run_serve_benchmark(settings: Settings, *, requests: int = 200, clients: list[int] = (1, 8, 32), k: int = 10,
-                        model: str | None = None, seed: int = 42) -> dict[str, Any]:
+def run_serve_benchmark(
+    settings: Settings,
+    *,
+    requests: int = 200,
+    clients: Sequence[int] = (1, 8, 32),
+    k: int = 10,
+    model: str | None = None,
+    seed: int = 42,
+) -> dict[str, Any]:
     """/api/similar p50/p95 by id and by text (patents' own titles and abstracts, drawn at random)
     at each client count."""
     with open_store(settings) as store:
@@ -140,8 +154,9 @@ def run_serve_benchmark(settings: Settings, *, requests: int = 200, clients: lis
         if len(ids) <= k:
             raise PatentclError(f"the graph has {len(ids)} patents with vectors: too few to benchmark k={k}")
         sample = random.Random(seed).sample(ids, min(requests, len(ids)))
-        texts = [" ".join(filter(None, (r["title"], r["abstract"])))
-                 for r in store.run("patent_texts", {"ids": sample})]
+        texts = [
+            " ".join(filter(None, (r["title"], r["abstract"]))) for r in store.run("patent_texts", {"ids": sample})
+        ]
     port = _free_port()
     server = multiprocessing.get_context("spawn").Process(target=_serve, args=(settings, model, port), daemon=True)
     server.start()
@@ -149,14 +164,25 @@ def run_serve_benchmark(settings: Settings, *, requests: int = 200, clients: lis
         health = _wait_until_up(port, server)
         if not health["text_search"]:
             raise PatentclError(f"the server cannot search by text: {health['text_search_problem']}")
-        kinds = {"id": [f"/api/similar?{urlencode({'id': i, 'k': k})}" for i in sample],
-                 "text": [f"/api/similar?{urlencode({'text': t, 'k': k})}" for t in texts]}
+        kinds = {
+            "id": [f"/api/similar?{urlencode({'id': i, 'k': k})}" for i in sample],
+            "text": [f"/api/similar?{urlencode({'text': t, 'k': k})}" for t in texts],
+        }
         _check(port, kinds)
-        rows = [{"kind": kind, "clients": n, **_run(port, paths, n, requests)}
-                for kind, paths in kinds.items() for n in clients]
+        rows = [
+            {"kind": kind, "clients": n, **_run(port, paths, n, requests)}
+            for kind, paths in kinds.items()
+            for n in clients
+        ]
     finally:
         server.terminate()
         server.join(10)
-    return {"title": f"/api/similar over HTTP: {len(ids):,} patents with vectors, k={k}, engine {settings.engine}",
-            "patents": len(ids), "k": k, "engine": settings.engine, "requests_per_run": requests, "seed": seed,
-            "rows": rows}
+    return {
+        "title": f"/api/similar over HTTP: {len(ids):,} patents with vectors, k={k}, engine {settings.engine}",
+        "patents": len(ids),
+        "k": k,
+        "engine": settings.engine,
+        "requests_per_run": requests,
+        "seed": seed,
+        "rows": rows,
+    }

@@ -27,20 +27,20 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from patentcl.catalogue import Catalogue
 from patentcl.errors import GraphUnavailableError
 from patentcl.graph.processes import (
+    PRIVATE_UMASK,
     command_line_has,
     folder_lock,
     free_loopback_port,
+    make_private,
     pid_alive,
     port_free,
-    PRIVATE_UMASK,
-    make_private,
     private_dir,
     write_private,
 )
@@ -55,12 +55,19 @@ _STOP_TIMEOUT_S = 120.0
 _SUPPORTED_JAVA = (17, 21)  # the Java versions Neo4j 5.26 supports
 # Neo4j 5.26's default `server.jvm.additional`, which its own launcher would add.
 _JVM_FLAGS = (
-    "-XX:+UseG1GC", "-XX:-OmitStackTraceInFastThrow",
-    "-XX:+UnlockExperimentalVMOptions", "-XX:+TrustFinalNonStaticFields", "-XX:+DisableExplicitGC",
-    "-Djdk.nio.maxCachedBufferSize=1024", "-Dio.netty.tryReflectionSetAccessible=true",
-    "-Djdk.tls.ephemeralDHKeySize=2048", "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
-    "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
-    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+UnlockExperimentalVMOptions",
+    "-XX:+TrustFinalNonStaticFields",
+    "-XX:+DisableExplicitGC",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Djdk.tls.ephemeralDHKeySize=2048",
+    "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--enable-native-access=ALL-UNNAMED",
     "-Dlog4j2.disable.jmx=true",
 )
 
@@ -120,12 +127,14 @@ class Neo4jServer:
     def _password(self) -> str:
         path = self.home / "password"
         if not path.exists():
-            write_private(path, secrets.token_hex(20))  # hex: never starts with "-", which neo4j-admin would read as an option
+            write_private(
+                path, secrets.token_hex(20)
+            )  # hex: never starts with "-", which neo4j-admin would read as an option
         return path.read_text().strip()
 
-    def _running_state(self) -> dict | None:
+    def _running_state(self) -> dict[str, int] | None:
         try:
-            state = json.loads(self._state_file.read_text())
+            state: dict[str, int] = json.loads(self._state_file.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
         if pid_alive(state["pid"]) and command_line_has(state["pid"], _ENTRY_POINT.encode()):
@@ -133,9 +142,10 @@ class Neo4jServer:
         self._state_file.unlink(missing_ok=True)
         return None
 
-    def _connection(self, state: dict) -> Neo4jConnection:
-        return Neo4jConnection(f"bolt://127.0.0.1:{state['bolt']}", f"http://127.0.0.1:{state['http']}/browser/",
-                               self._password())
+    def _connection(self, state: dict[str, int]) -> Neo4jConnection:
+        return Neo4jConnection(
+            f"bolt://127.0.0.1:{state['bolt']}", f"http://127.0.0.1:{state['http']}/browser/", self._password()
+        )
 
     # -- provisioning -------------------------------------------------------------------------
     @classmethod
@@ -160,8 +170,9 @@ class Neo4jServer:
             return
         mvn = shutil.which("mvn")
         if mvn is None:
-            raise GraphUnavailableError("provisioning Neo4j needs Maven (`mvn` on PATH) and Java 17 or 21; "
-                                        "or run Neo4j with docker-compose.yml")
+            raise GraphUnavailableError(
+                "provisioning Neo4j needs Maven (`mvn` on PATH) and Java 17 or 21; or run Neo4j with docker-compose.yml"
+            )
         self._java()
         private_dir(self.home)
         with tempfile.TemporaryDirectory(dir=self.home) as tmp:
@@ -179,13 +190,30 @@ class Neo4jServer:
 
     def _resolve(self, mvn: str, profile: str, out: Path) -> list[tuple[str, Path]]:
         """(group/artifact, jar) of every runtime dependency of one profile of the pom."""
-        command = [mvn, "-B", "-q", "-f", str(POM), "-P", profile, _DEPENDENCY_PLUGIN, "-DincludeScope=runtime",
-                   "-Dmdep.useRepositoryLayout=true", f"-DoutputDirectory={out}"]
+        command = [
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            str(POM),
+            "-P",
+            profile,
+            _DEPENDENCY_PLUGIN,
+            "-DincludeScope=runtime",
+            "-Dmdep.useRepositoryLayout=true",
+            f"-DoutputDirectory={out}",
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
-            errors = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("[ERROR]") and line[8:].strip()]
-            raise GraphUnavailableError(f"Maven could not resolve the Neo4j {profile} jars from {POM}: "
-                                        + (errors[0][8:] if errors else f"exit code {done.returncode}"))
+            errors = [
+                line
+                for line in (done.stdout + done.stderr).splitlines()
+                if line.startswith("[ERROR]") and line[8:].strip()
+            ]
+            raise GraphUnavailableError(
+                f"Maven could not resolve the Neo4j {profile} jars from {POM}: "
+                + (errors[0][8:] if errors else f"exit code {done.returncode}")
+            )
         # Repository layout: <group path>/<artifact>/<version>/<file>.jar
         return [(str(jar.parent.parent.relative_to(out)), jar) for jar in sorted(out.rglob("*.jar"))]
 
@@ -198,8 +226,9 @@ class Neo4jServer:
         match = re.search(r'version "(\d+)', done.stderr)
         major = int(match.group(1)) if match else 0
         if major not in _SUPPORTED_JAVA:
-            raise GraphUnavailableError(f"Neo4j 5.26 runs on Java 17 or 21; {java} is Java {major or '?'}: "
-                                        "set JAVA_HOME to a Java 17 or 21 JDK")
+            raise GraphUnavailableError(
+                f"Neo4j 5.26 runs on Java 17 or 21; {java} is Java {major or '?'}: set JAVA_HOME to a Java 17 or 21 JDK"
+            )
         return java
 
     # -- life cycle -------------------------------------------------------------------------
@@ -207,9 +236,13 @@ class Neo4jServer:
         with folder_lock(self.home):
             state = self._running_state()
             connection = self._connection(state) if state else None
-            return Neo4jStatus(state is not None, state["pid"] if state else None,
-                               connection.uri if connection else None, connection.browser if connection else None,
-                               str(self.home))
+            return Neo4jStatus(
+                state is not None,
+                state["pid"] if state else None,
+                connection.uri if connection else None,
+                connection.browser if connection else None,
+                str(self.home),
+            )
 
     def start(self) -> Neo4jConnection:
         """Provisions on first use, starts the server unless it runs, waits until it answers,
@@ -234,8 +267,9 @@ class Neo4jServer:
             deadline = time.monotonic() + _STOP_TIMEOUT_S
             while pid_alive(state["pid"]):
                 if time.monotonic() > deadline:
-                    raise GraphUnavailableError(f"Neo4j (pid {state['pid']}) did not stop within "
-                                                f"{_STOP_TIMEOUT_S:.0f} s; see {self.log_file}")
+                    raise GraphUnavailableError(
+                        f"Neo4j (pid {state['pid']}) did not stop within {_STOP_TIMEOUT_S:.0f} s; see {self.log_file}"
+                    )
                 time.sleep(0.1)
             self._state_file.unlink(missing_ok=True)
             return True
@@ -245,8 +279,13 @@ class Neo4jServer:
         from the same jars; commands that write a database need the server stopped."""
         self.provision()
         self._write_conf(self._ports())
-        return subprocess.run([self._java(), "-cp", self._classpath(), _ADMIN_TOOL, *arguments],
-                              env=self._admin_env(), capture_output=True, text=True, umask=PRIVATE_UMASK)
+        return subprocess.run(
+            [self._java(), "-cp", self._classpath(), _ADMIN_TOOL, *arguments],
+            env=self._admin_env(),
+            capture_output=True,
+            text=True,
+            umask=PRIVATE_UMASK,
+        )
 
     # -- internals ----------------------------------------------------------------------------
     def _admin_env(self) -> dict[str, str]:
@@ -258,8 +297,10 @@ class Neo4jServer:
             kept = json.loads((self.home / "ports.json").read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             kept = {}
-        ports = {name: kept[name] if name in kept and port_free(kept[name]) else free_loopback_port()
-                 for name in ("bolt", "http")}
+        ports = {
+            name: kept[name] if name in kept and port_free(kept[name]) else free_loopback_port()
+            for name in ("bolt", "http")
+        }
         write_private(self.home / "ports.json", json.dumps(ports))
         return ports
 
@@ -300,7 +341,7 @@ class Neo4jServer:
         }
         write_private(folders["conf"] / "neo4j.conf", "".join(f"{k}={v}\n" for k, v in settings.items()))
 
-    def _spawn(self) -> dict:
+    def _spawn(self) -> dict[str, int]:
         ports = self._ports()
         self._write_conf(ports)
         if not (self.home / "data" / "dbms").exists():  # before the first start, never over the wire
@@ -308,14 +349,31 @@ class Neo4jServer:
             if done.returncode != 0:
                 raise GraphUnavailableError(f"could not set Neo4j's initial password: {_first_line(done.stderr)}")
         heap, initial = self._heap()
-        command = [self._java(), f"-Xms{initial}", f"-Xmx{heap}",
-                   *_JVM_FLAGS, "-cp", self._classpath(), _ENTRY_POINT,
-                   f"--home-dir={self.home}", f"--config-dir={self.home / 'conf'}", "--console-mode"]
+        command = [
+            self._java(),
+            f"-Xms{initial}",
+            f"-Xmx{heap}",
+            *_JVM_FLAGS,
+            "-cp",
+            self._classpath(),
+            _ENTRY_POINT,
+            f"--home-dir={self.home}",
+            f"--config-dir={self.home / 'conf'}",
+            "--console-mode",
+        ]
         with open(self.log_file, "ab") as log:
             os.chmod(self.log_file, 0o600)
             # A new session: Ctrl-C in the terminal that started it must not kill the server.
-            child = subprocess.Popen(command, cwd=self.home, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                     env=self._admin_env(), start_new_session=True, umask=PRIVATE_UMASK)
+            child = subprocess.Popen(
+                command,
+                cwd=self.home,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=self._admin_env(),
+                start_new_session=True,
+                umask=PRIVATE_UMASK,
+            )
         state = {"pid": child.pid, **ports}
         write_private(self._state_file, json.dumps(state))
         return state
@@ -337,12 +395,14 @@ class Neo4jServer:
                     return
                 except AuthError:
                     raise GraphUnavailableError(
-                        f"Neo4j in {self.home} refused the password in {self.home / 'password'}") from None
+                        f"Neo4j in {self.home} refused the password in {self.home / 'password'}"
+                    ) from None
                 except (ServiceUnavailable, DriverError, Neo4jError, OSError):
                     pass  # still starting: no listener yet, or the database not yet online
                 if time.monotonic() > deadline:
-                    raise GraphUnavailableError(f"Neo4j did not answer within {_START_TIMEOUT_S:.0f} s; "
-                                                f"see {self.log_file}")
+                    raise GraphUnavailableError(
+                        f"Neo4j did not answer within {_START_TIMEOUT_S:.0f} s; see {self.log_file}"
+                    )
                 time.sleep(0.5)
 
 

@@ -8,16 +8,20 @@ group, not a child of it.
 
 The finer "dot" levels between a main group and its subgroups are not in the sources this
 loader reads, so a subgroup's parent is its main group.
+
+This is the one vocabulary of CPC levels every stage speaks: the loader stores it on `:CPC`
+nodes, mining checks shared codes with it, training masks and the evaluation votes at its levels.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 SECTION, CLASS, SUBCLASS, MAIN_GROUP, SUBGROUP = "section", "class", "subclass", "main_group", "subgroup"
-LEVELS = (SECTION, CLASS, SUBCLASS, MAIN_GROUP, SUBGROUP)
+LEVELS: tuple[str, ...] = (SECTION, CLASS, SUBCLASS, MAIN_GROUP, SUBGROUP)  # most general first
 
 # Official CPC section titles: g_cpc_title has no section rows, and there are only nine.
 SECTION_TITLES = {
@@ -30,8 +34,8 @@ SECTION_TITLES = {
     "G": "Physics",
     "H": "Electricity",
     "Y": "General tagging of new technological developments; general tagging of cross-sectional "
-         "technologies spanning over several sections of the IPC; technical subjects covered by "
-         "former USPC cross-reference art collections [XRACs] and digests",
+    "technologies spanning over several sections of the IPC; technical subjects covered by "
+    "former USPC cross-reference art collections [XRACs] and digests",
 }
 
 _SYMBOL = re.compile(
@@ -39,6 +43,7 @@ _SYMBOL = re.compile(
     r"(?:(?P<group>\d{1,4})/(?P<subgroup>\d{2,6}))?)?)?$"
 )
 _SPACES = re.compile(r"\s+")
+_SEPARATORS = re.compile(r"[;,|]")
 
 
 class CpcError(ValueError):
@@ -53,7 +58,7 @@ class CpcCode:
     level: str
     parent: str | None
 
-    def lineage(self) -> list["CpcCode"]:
+    def lineage(self) -> list[CpcCode]:
         """This code and its ancestors, most general first (section ... this code)."""
         chain = [self]
         while chain[-1].parent is not None:
@@ -103,3 +108,74 @@ def normalise_prefix(text: str) -> str:
         raise CpcError(f"{text!r} is not a CPC prefix (expected e.g. G06N, G06F16, H04L9/)")
     group = str(int(match["group"])) if match["group"] else ""
     return match["head"] + group + (match["rest"] or "")
+
+
+def at_level(code: str, level: str) -> str:
+    """A normalised code at a coarser level: `G06N3/084` at subgroup (itself), main_group
+    (`G06N3/00`), subclass (`G06N`), class (`G06`) or section (`G`).
+
+    String arithmetic on the normalised form, not a parse: it runs once per code and neighbour
+    in every vote. A code already coarser than `level` is returned as it is.
+    """
+    if level == SUBGROUP:
+        return code
+    if level == MAIN_GROUP:
+        group, sep, _ = code.partition("/")
+        return f"{group}/00" if sep else code
+    if level == SUBCLASS:
+        return code[:4]
+    if level == CLASS:
+        return code[:3]
+    if level == SECTION:
+        return code[:1]
+    raise CpcError(f"CPC level must be one of {', '.join(LEVELS)}, not {level!r}")
+
+
+def _quoted_items(inner: str) -> list[str]:
+    """Items of a Python or JSON list of quoted strings (CPC codes hold no commas or quotes)."""
+    items = []
+    for item in inner.split(","):
+        item = item.strip()
+        if len(item) < 2 or item[0] not in "'\"" or item[-1] != item[0]:
+            raise CpcError(f"cpc_codes: {item[:40]!r} in {inner[:80]!r} is not a quoted code")
+        items.append(item[1:-1])
+    return items
+
+
+_NORMALISED: dict[str, str] = {}  # code as written -> normalised code (there are few distinct codes)
+
+
+def parse_code_list(text: str) -> list[str]:
+    """The normalised CPC codes of a `cpc_codes` cell, in order, without repeats; raises CpcError.
+
+    The cell is a list literal (`"['G06N3/084', 'G06F16/2255']"`, JSON strings, or JSON objects
+    with a `code` key as BigQuery exports them) or a separated string (`G06N3/084; G06F16/2255`).
+    """
+    text = text.strip()
+    if text.startswith("["):
+        if not text.endswith("]"):
+            raise CpcError("cpc_codes: unterminated list")
+        inner = text[1:-1].strip()
+        if not inner:
+            return []
+        if inner.startswith("{"):
+            try:
+                items = [item["code"] for item in json.loads(text)]
+            except (ValueError, TypeError, KeyError):
+                raise CpcError("cpc_codes: not a JSON list of objects with a code") from None
+        else:
+            items = _quoted_items(inner)
+    else:
+        items = [item for item in _SEPARATORS.split(text) if item.strip()]
+    codes: dict[str, None] = {}
+    for item in items:
+        code = _NORMALISED.get(item)
+        if code is None:
+            try:
+                code = parse_cpc(item).code
+            except CpcError as exc:
+                raise CpcError(f"cpc_codes: {exc}") from None
+            if len(_NORMALISED) < 1_000_000:
+                _NORMALISED[item] = code
+        codes[code] = None
+    return list(codes)

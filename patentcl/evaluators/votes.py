@@ -1,5 +1,6 @@
-"""CPC codes voted by nearest neighbours: the one rule behind `patentcl suggest-cpc` and the
-evaluation's kNN classifier, so the figures in the report are the figures of the command.
+"""CPC codes voted by nearest neighbours: the one rule behind `patentcl suggest-cpc` and the kNN
+classifier of `patentcl.evaluators.cpc_knn`, so the figures in the report are the figures of the
+command. Light on imports: the CLI reads `VOTE_LEVELS` for its options.
 
 Each of the k nearest patents votes for its codes (once per code, at the chosen level) with its
 cosine similarity; a code's score is its share of the total vote, in [0, 1]. Neighbours with a
@@ -9,25 +10,15 @@ negative similarity do not vote.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, Literal, Sequence
+from collections.abc import Iterable, Sequence
 
-Level = Literal["subgroup", "main_group", "subclass"]
-LEVELS: tuple[str, ...] = ("subgroup", "main_group", "subclass")
+from patentcl.cpc import MAIN_GROUP, SUBCLASS, SUBGROUP, at_level
 
-
-def at_level(code: str, level: str) -> str:
-    """`G06N3/084` at subgroup, main_group (`G06N3/00`) or subclass (`G06N`) level."""
-    if level == "subgroup":
-        return code
-    if level == "subclass":
-        return code[:4]
-    if level == "main_group":
-        group, sep, _ = code.partition("/")
-        return f"{group}/00" if sep else code
-    raise ValueError(f"CPC level must be one of {', '.join(LEVELS)}, not {level!r}")
+# The levels codes are suggested and evaluated at, finest first.
+VOTE_LEVELS: tuple[str, ...] = (SUBGROUP, MAIN_GROUP, SUBCLASS)
 
 
-def vote(neighbours: Iterable[tuple[float, Sequence[str]]], level: str = "subgroup") -> dict[str, float]:
+def vote(neighbours: Iterable[tuple[float, Sequence[str]]], level: str = SUBGROUP) -> dict[str, float]:
     """Code -> similarity-weighted share of the neighbours' votes, highest first."""
     totals: dict[str, float] = defaultdict(float)
     weight = 0.0

@@ -10,22 +10,23 @@ Neo4j's index is built unquantized (`create_vector_index` v2): quantized scores 
 exact cosine by up to 0.1, so index answers would disagree with the exact scan.
 
 `index_info` speaks one vocabulary on both engines: similarity in lower case, status ONLINE,
-POPULATING or FAILED, and every setting filled in.
+POPULATING or FAILED (the constants below, read with `index_status`), and every setting filled in.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from patentcl.errors import PatentclError
-from patentcl.graph import GraphStore
+from patentcl.graph.store import GraphStore
 
-_ONLINE = ("ONLINE",)
-_FAILED = ("FAILED",)
+# The index's status as `index_info` reports it on both engines (`vector_index_info`).
+ONLINE, POPULATING, FAILED = "ONLINE", "POPULATING", "FAILED"
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,11 @@ class IndexSettings:
     ef_runtime: int = 100
 
     def check(self) -> None:
-        for name, value, low, high in (("--m", self.m, 2, 512), ("--ef-construction", self.ef_construction, 1, 4096),
-                                       ("--ef-runtime", self.ef_runtime, 1, 4096)):
+        for name, value, low, high in (
+            ("--m", self.m, 2, 512),
+            ("--ef-construction", self.ef_construction, 1, 4096),
+            ("--ef-runtime", self.ef_runtime, 1, 4096),
+        ):
             if not low <= value <= high:
                 raise PatentclError(f"{name} must be between {low} and {high}, not {value}")
 
@@ -62,9 +66,15 @@ def index_info(store: GraphStore) -> dict[str, Any] | None:
         # Only settings recorded for an index of this dimension describe it (an index made by
         # hand after another patentcl index would otherwise borrow that one's settings).
         if recorded is not None and recorded["dimension"] == info["dimension"]:
-            info.update({key: recorded[key] for key, value in info.items()
-                         if value is None and recorded.get(key) is not None})
+            info.update(
+                {key: recorded[key] for key, value in info.items() if value is None and recorded.get(key) is not None}
+            )
     return info
+
+
+def index_status(info: dict[str, Any] | None) -> str | None:
+    """The status of an `index_info` answer (ONLINE, POPULATING or FAILED), or None for no index."""
+    return None if info is None else str(info.get("status", "")).upper()
 
 
 def drop_index(store: GraphStore, *, timeout_s: float = 600.0) -> bool:
@@ -76,7 +86,7 @@ def drop_index(store: GraphStore, *, timeout_s: float = 600.0) -> bool:
     return True
 
 
-def _wait(done, timeout_s: float, message: str) -> None:
+def _wait(done: Callable[[], bool], timeout_s: float, message: str) -> None:
     deadline = time.perf_counter() + timeout_s
     while not done():
         if time.perf_counter() > deadline:
@@ -90,8 +100,12 @@ def build_index(store: GraphStore, dimension: int, settings: IndexSettings, *, t
     settings.check()
     drop_index(store)
     started = time.perf_counter()
-    values = {"dimension": dimension, "m": settings.m, "ef_construction": settings.ef_construction,
-              "ef_runtime": settings.ef_runtime}
+    values = {
+        "dimension": dimension,
+        "m": settings.m,
+        "ef_construction": settings.ef_construction,
+        "ef_runtime": settings.ef_runtime,
+    }
     # On both engines, so that neither needs its own code: FalkorDB keeps these in the index
     # too, Neo4j's search queries read ef_runtime from here. Recorded before the index is made:
     # a run killed in between leaves no index (the next `patentcl embed` builds it), never an
@@ -100,10 +114,10 @@ def build_index(store: GraphStore, dimension: int, settings: IndexSettings, *, t
     store.run("create_vector_index", values)
 
     def online() -> bool:
-        info = index_info(store) or {}
-        if str(info.get("status", "")).upper() in _FAILED:
+        info = index_info(store)
+        if index_status(info) == FAILED:
             raise PatentclError(f"the vector index could not be built ({info})")
-        return str(info.get("status", "")).upper() in _ONLINE
+        return index_status(info) == ONLINE
 
     _wait(online, timeout_s, "the vector index was not ready")
     return time.perf_counter() - started
@@ -115,21 +129,32 @@ def restore_index(store: GraphStore, info: dict[str, Any] | None, dimension: int
         drop_index(store)
         return
     defaults = IndexSettings()
-    build_index(store, dimension, IndexSettings(int(info.get("m") or defaults.m),
-                                                int(info.get("ef_construction") or defaults.ef_construction),
-                                                int(info.get("ef_runtime") or defaults.ef_runtime)))
+    build_index(
+        store,
+        dimension,
+        IndexSettings(
+            int(info.get("m") or defaults.m),
+            int(info.get("ef_construction") or defaults.ef_construction),
+            int(info.get("ef_runtime") or defaults.ef_runtime),
+        ),
+    )
 
 
 def nearest(store: GraphStore, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
     """The k patents nearest to `vector` by the index: (id, cosine similarity), nearest first."""
-    return [(row["id"], float(row["similarity"]))
-            for row in store.run("vector_knn", {"vector": np.asarray(vector, dtype=np.float32), "k": k})]
+    return [
+        (row["id"], float(row["similarity"]))
+        for row in store.run("vector_knn", {"vector": np.asarray(vector, dtype=np.float32), "k": k})
+    ]
 
 
 def stored_vectors(store: GraphStore, ids: list[str]) -> dict[str, tuple[np.ndarray, str | None]]:
     """The vector and model id stored on each given patent (patents without a vector are left out)."""
-    return {row["id"]: (np.asarray(row["vector"], dtype=np.float32), row["model"])
-            for row in store.run("patent_vectors", {"ids": ids}) if row["vector"] is not None}
+    return {
+        row["id"]: (np.asarray(row["vector"], dtype=np.float32), row["model"])
+        for row in store.run("patent_vectors", {"ids": ids})
+        if row["vector"] is not None
+    }
 
 
 def recall_at_k(store: GraphStore, ids: list[str], vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> float:

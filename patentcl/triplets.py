@@ -1,66 +1,86 @@
-"""Mined triplets as training data: reading `patentcl mine` output and turning patents into text.
+"""The triplet files: what `patentcl mine` writes and training, search and evaluation read.
 
-A triplet folder holds `train.parquet` (required), `validation.parquet` and `test.parquet`
-(optional) and `manifest.json`, the provenance of the query that mined them. Each row names an
-anchor, a positive and a negative patent by id, title and abstract.
+A triplet folder holds, when a mining run is complete:
+
+    train.parquet, validation.parquet, test.parquet   one row per triplet (schema below)
+    manifest.json                                     provenance, parameters, counts, timings
+
+Columns (all strings except query_version, int64; titles and abstracts may be null, never both):
+
+    anchor_id, anchor_title, anchor_abstract,
+    positive_id, positive_title, positive_abstract,
+    negative_id, negative_title, negative_abstract,
+    strategy (command-line name, e.g. cpc-hierarchy), query (catalogue name, e.g. cpc_hierarchy),
+    query_version, shared_level (subgroup | main_group), shared_code (the code anchor and positive
+    share, e.g. G06N3/084), split (train | validation | test)
+
+Readers need only the nine patent columns (REQUIRED_COLUMNS) and a manifest: a folder assembled by
+hand from other triplets is read as long as it has those. Every split file is optional except
+train, in at least one of the folders read together.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from patentcl.encoding import TextSpec
 from patentcl.errors import PatentclError
-from patentcl.trainer.choices import DEFAULT_SEPARATOR, TEXT_FORMATS
 
 ROLES = ("anchor", "positive", "negative")
-REQUIRED_COLUMNS = tuple(f"{role}_{field}" for role in ROLES for field in ("id", "title", "abstract"))
 SPLITS = ("train", "validation", "test")
 MANIFEST = "manifest.json"
-
-TextFormat = Literal["title-abstract", "abstract"]
+FORMAT = "patentcl-triplets/1"  # the manifest's "format"
+REQUIRED_COLUMNS = tuple(f"{role}_{field}" for role in ROLES for field in ("id", "title", "abstract"))
+SCHEMA = pa.schema(
+    [pa.field(name, pa.string(), nullable=not name.endswith("_id")) for name in REQUIRED_COLUMNS]
+    + [
+        pa.field("strategy", pa.string(), nullable=False),
+        pa.field("query", pa.string(), nullable=False),
+        pa.field("query_version", pa.int64(), nullable=False),
+        pa.field("shared_level", pa.string(), nullable=False),
+        pa.field("shared_code", pa.string(), nullable=False),
+        pa.field("split", pa.string(), nullable=False),
+    ]
+)
+COLUMNS = tuple(SCHEMA.names)
+_COMPRESSION = "zstd"
 
 
 class TripletDataError(PatentclError):
     """A triplet folder or file is missing, or a row cannot be used; names the file, row and field."""
 
 
-@dataclass(frozen=True)
-class TextSpec:
-    """How a patent becomes the text the model reads, the same for training and `patentcl embed`."""
-
-    format: TextFormat = "title-abstract"
-    separator: str = DEFAULT_SEPARATOR
-
-    def __post_init__(self) -> None:
-        if self.format not in TEXT_FORMATS:
-            raise PatentclError(f"text format must be one of {', '.join(TEXT_FORMATS)}, not {self.format!r}")
-
-    def text(self, title: Any, abstract: Any) -> str:
-        """Title, separator, abstract; whichever part is missing is left out (with its separator)."""
-        title = _clean(title)
-        abstract = _clean(abstract)
-        if self.format == "abstract":
-            return abstract or title
-        if title and abstract:
-            return f"{title}{self.separator}{abstract}"
-        return title or abstract
-
-    def as_dict(self) -> dict[str, str]:
-        return {"format": self.format, "separator": self.separator}
+# -- writing ----------------------------------------------------------------------------------------
+def table_of(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Triplet rows (dicts with every COLUMNS key) as a table of the file schema."""
+    rows = list(rows)
+    return pa.table({name: [row[name] for row in rows] for name in COLUMNS}, schema=SCHEMA)
 
 
-def _clean(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return str(value).strip()
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Writes atomically: a crash leaves the old file or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression=_COMPRESSION)
+    os.replace(tmp, path)
 
 
+def write_json(data: Mapping[str, Any], path: Path) -> None:
+    """Writes a manifest (or any JSON record) atomically, like `write_parquet`."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# -- reading ----------------------------------------------------------------------------------------
 @dataclass
 class TripletSet:
     """The splits of one or more triplet folders, concatenated, with each folder's manifest."""
@@ -86,8 +106,7 @@ class TripletSet:
         """anchor / positive / negative text columns of a split, in the order the losses expect."""
         frame = self.splits[split]
         return {
-            role: [spec.text(t, a) for t, a in zip(frame[f"{role}_title"], frame[f"{role}_abstract"])]
-            for role in ROLES
+            role: [spec.text(t, a) for t, a in zip(frame[f"{role}_title"], frame[f"{role}_abstract"])] for role in ROLES
         }
 
 
@@ -149,10 +168,15 @@ def _read_split(path: Path) -> pd.DataFrame:
         if bad.any():
             raise TripletDataError(f"{path} row {int(bad.idxmax())}: field {role}_id is empty")
         frame[f"{role}_id"] = ids.astype(str)
-        empty = frame[f"{role}_title"].map(_clean).eq("") & frame[f"{role}_abstract"].map(_clean).eq("")
+        empty = frame[f"{role}_title"].map(_blank) & frame[f"{role}_abstract"].map(_blank)
         if empty.any():
             row = int(empty.idxmax())
             raise TripletDataError(
                 f"{path} row {row}: {role} {frame[f'{role}_id'][row]} has neither {role}_title nor {role}_abstract"
             )
     return frame
+
+
+def _blank(value: Any) -> bool:
+    """No text: missing (None, NaN) or only white space."""
+    return value is None or (isinstance(value, float) and value != value) or not str(value).strip()
