@@ -25,49 +25,18 @@ from typing import Any
 
 from patentcl.cpc import SECTION, SECTION_TITLES, parse_cpc
 from patentcl.errors import PatentclError
+from patentcl.graph.bulk import BULK_FILES, falkordb_bulk_arguments, neo4j_import_arguments
 from patentcl.loaders.idset import IdSet
 from patentcl.loaders.rejects import RejectLog
 from patentcl.loaders.runner import PATENT_PROPERTIES, Later, LoadReport, Runner, Step, Write, check_inputs
 
 Row = dict[str, Any]
-FILES = {
-    "patents": (
-        "patents.csv",
-        ["id:ID(Patent)", "number", "title", "abstract", "date", "type", "kind", "num_claims:int", "country", "source"],
-    ),
-    "cpc": ("cpc.csv", ["code:ID(CPC)", "level", "title"]),
-    "child_of": ("cpc_child_of.csv", [":START_ID(CPC)", ":END_ID(CPC)"]),
-    "classified_as": ("classified_as.csv", [":START_ID(Patent)", ":END_ID(CPC)", "sequence:int", "type"]),
-    "cites": ("cites.csv", [":START_ID(Patent)", ":END_ID(Patent)", "sequence:int", "date", "category"]),
-}
 _STAGING = "patents-staging.sqlite"
-
-
-def import_arguments(outdir: Path, database: str = "neo4j", *, prefix: str | None = None) -> list[str]:
-    """The arguments of `neo4j-admin` that import the files in `outdir` into `database` (paths
-    under `prefix` if given): `database import full DATABASE --nodes=... --relationships=...`."""
-    where = prefix or str(outdir.resolve())
-    name = {key: f"{where}/{file}" for key, (file, _) in FILES.items()}
-    return [
-        "database",
-        "import",
-        "full",
-        database,
-        f"--nodes=Patent={name['patents']}",
-        f"--nodes=CPC={name['cpc']}",
-        f"--relationships=CHILD_OF={name['child_of']}",
-        f"--relationships=CLASSIFIED_AS={name['classified_as']}",
-        f"--relationships=CITES={name['cites']}",
-        "--multiline-fields=true",
-        "--overwrite-destination=true",
-        # beside the files, not in whatever folder the command happens to run from
-        f"--report-file={where}/import.report",
-    ]
 
 
 def import_command(outdir: Path, database: str = "neo4j", *, prefix: str | None = None) -> str:
     """The neo4j-admin command line for the files in `outdir` (paths under `prefix` if given)."""
-    return " ".join(shlex.quote(p) for p in ["neo4j-admin", *import_arguments(outdir, database, prefix=prefix)])
+    return " ".join(shlex.quote(p) for p in ["neo4j-admin", *neo4j_import_arguments(outdir, database, prefix=prefix)])
 
 
 class AdminImportSink:
@@ -79,12 +48,12 @@ class AdminImportSink:
         self.known = known  # patents kept: citations to other patents are skipped (or stubbed)
         self._handles = {
             key: open(outdir / file, "w", encoding="utf-8", newline="")
-            for key, (file, _) in FILES.items()
+            for key, (file, _, _) in BULK_FILES.items()
             if key == "cites"
         }
         self._writers = {key: csv.writer(handle) for key, handle in self._handles.items()}
         for key, writer in self._writers.items():
-            writer.writerow(FILES[key][1])
+            writer.writerow(BULK_FILES[key][1])
         self.rows = {"cites": 0}
         self._cpc: dict[str, Row] = {}
         staging = outdir / _STAGING
@@ -200,9 +169,9 @@ class AdminImportSink:
     def _copy(self, key: str, select: str) -> int:
         """Writes the staged rows `select` reads to the file of `key`; returns how many."""
         rows = 0
-        with open(self.outdir / FILES[key][0], "w", encoding="utf-8", newline="") as f:
+        with open(self.outdir / BULK_FILES[key][0], "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(FILES[key][1])
+            writer.writerow(BULK_FILES[key][1])
             for row in self._db.execute(select):
                 writer.writerow(row)
                 rows += 1
@@ -220,13 +189,13 @@ class AdminImportSink:
         self._db.close()
         (self.outdir / _STAGING).unlink(missing_ok=True)
         nodes = sorted(self._cpc.values(), key=lambda n: n["code"])
-        with open(self.outdir / FILES["cpc"][0], "w", encoding="utf-8", newline="") as f:
+        with open(self.outdir / BULK_FILES["cpc"][0], "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(FILES["cpc"][1])
+            writer.writerow(BULK_FILES["cpc"][1])
             writer.writerows((n["code"], n["level"], n["title"]) for n in nodes)
-        with open(self.outdir / FILES["child_of"][0], "w", encoding="utf-8", newline="") as f:
+        with open(self.outdir / BULK_FILES["child_of"][0], "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(FILES["child_of"][1])
+            writer.writerow(BULK_FILES["child_of"][1])
             writer.writerows((n["code"], n["parent"]) for n in nodes if n["parent"])
         counts["cpc"] = len(nodes)
         counts["child_of"] = sum(1 for n in nodes if n["parent"])
@@ -244,7 +213,8 @@ def export_admin_import(
 ) -> tuple[LoadReport, dict[str, int]]:
     """Converts `source` into neo4j-admin files in `outdir`; also writes `import.sh` there."""
     if outdir.exists() and any(
-        p.name not in {f for f, _ in FILES.values()} | {"import.sh", _STAGING, "rejects.tsv"} for p in outdir.iterdir()
+        p.name not in {f for f, _, _ in BULK_FILES.values()} | {"import.sh", _STAGING, "rejects.tsv"}
+        for p in outdir.iterdir()
     ):
         raise PatentclError(f"{outdir} holds other files; give an empty or new folder")
     steps = source.steps() + list(extra_steps)
@@ -260,6 +230,7 @@ def export_admin_import(
         counts = sink.finish()
     finally:
         rejects.close()
+    falkordb_arguments = " ".join(shlex.quote(a) for a in falkordb_bulk_arguments(outdir.resolve(), "patentcl"))
     script = outdir / "import.sh"
     script.write_text(
         "#!/bin/sh\n"
@@ -272,6 +243,10 @@ def export_admin_import(
         f'#   docker compose run --rm --no-deps -v "{outdir.resolve()}:/import/patentcl:ro" neo4j \\\n'
         f"#     {import_command(outdir, database, prefix='/import/patentcl')}\n"
         "#   docker compose start neo4j\n"
+        "#\n"
+        "# The same files build a FalkorDB graph that does not exist yet (pip install falkordb-bulk-loader;\n"
+        "# then run `PATENTCL_GRAPH=falkor://HOST:PORT patentcl info` for the migrations):\n"
+        f"#   falkordb-bulk-insert --server-url redis://HOST:PORT {falkordb_arguments}\n"
         "set -e\n"
         f"{import_command(outdir, database)}\n"
     )

@@ -11,7 +11,12 @@ excluded, shown separately), parse and render seconds (reader thread: reading an
 rows, then grouping them and rendering the queries) and write seconds (writer thread: running
 the queries; it overlaps the reader), patents/s and edges/s of the write queries themselves,
 without and with the reader's rendering of them, CPU seconds of the loader process and of the
-graph server, and the loader's peak resident memory.
+graph server, the loader's peak resident memory, the server's (VmHWM) and its data folder on disk.
+
+With `--compare`, a second child builds the same graph with the engine's official bulk loader
+into another new server (`_measure_official`): `export admin-import` of the same inputs, then
+`falkordb-bulk-insert` or `neo4j-admin database import full` (`patentcl.graph.bulk`), then the
+migrations over the loaded graph; each part is timed, and the two graphs' counts are compared.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from patentcl.config import Settings
+from patentcl.graph.processes import folder_size_mb, peak_memory_mb
 from patentcl.loaders import patentsview_fixture
 
 
@@ -47,6 +53,7 @@ def _measure(engine: str, kind: str, inputs: list[str], batch_size: int, warm_up
                 if left := store.describe().labels.get("Patent"):
                     raise RuntimeError(f"the warm-up's patents were not deleted ({left} left)")
             figures = _load(store, settings, kind, inputs, batch_size, server_pid)
+            figures.update(server_peak_mb=peak_memory_mb(server_pid), data_mb=_data_mb(settings))
     result.update(
         figures, startup_s=startup, cold_wall_s=cold and cold["wall_s"], cold_server_cpu_s=cold and cold["server_cpu_s"]
     )
@@ -57,15 +64,9 @@ def _load(
 ) -> dict[str, Any]:
     """One load of the data set, with its timings, CPU and the graph it left."""
     from patentcl.graph.processes import cpu_seconds
-    from patentcl.loaders.csv_export import CsvSource
-    from patentcl.loaders.filters import LoadFilter
     from patentcl.loaders.load import run_load
-    from patentcl.loaders.patentsview import Options, PatentsViewSource
 
-    if kind == "csv":
-        source: Any = CsvSource([Path(p) for p in inputs], LoadFilter(types=None))
-    else:
-        source = PatentsViewSource(Path(inputs[0]), LoadFilter(), Options())
+    source = _source(kind, inputs)
     server_before = cpu_seconds(server_pid)
     cpu_before = time.process_time()
     report = run_load(store, settings, source, batch_size=batch_size)
@@ -92,16 +93,109 @@ def _load(
 
 def measure(engine: str, kind: str, inputs: list[Path], batch_size: int, *, warm_up: bool = True) -> dict[str, Any]:
     """One data set, loaded by a fresh child process into a fresh graph of `engine` (see `_measure`)."""
+    return _in_child(
+        _measure,
+        f"the benchmark load of {kind} into {engine}",
+        engine,
+        kind,
+        [str(p) for p in inputs],
+        batch_size,
+        warm_up,
+    )
+
+
+def _measure_official(engine: str, kind: str, inputs: list[str], batch_size: int, home: str, result: Any) -> None:
+    """Runs in a child process: the engine's official bulk path into a new server under `home`:
+    `export admin-import` of the data, the official bulk loader over those files, then the
+    schema migrations (patentcl's indexes and unique keys, built over the loaded graph)."""
+    from patentcl.graph import open_store
+    from patentcl.graph.bulk import bulk_loaded_graph
+    from patentcl.loaders.admin_import import export_admin_import
+
+    files = Path(home) / "bulk-files"
+    started = time.perf_counter()
+    export_admin_import(files, _source(kind, inputs), batch_size=batch_size)
+    export_s = time.perf_counter() - started
+    with bulk_loaded_graph(engine, files, Path(home) / "graph") as loaded:
+        started = time.perf_counter()
+        with open_store(loaded.settings) as store:  # the migrations, and the wait for their indexes
+            index_s = time.perf_counter() - started
+            graph = store.describe()
+        server_peak_mb, data_mb = peak_memory_mb(loaded.server_pid), _data_mb(loaded.settings)
+    result.update(
+        export_s=export_s,
+        import_s=loaded.import_s,
+        index_s=index_s,
+        server_start_s=loaded.start_s,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        server_peak_mb=server_peak_mb,
+        data_mb=data_mb,
+        labels=graph.labels,
+        relationships=graph.relationships,
+    )
+
+
+def _data_mb(settings: Settings) -> float:
+    """The server's data folder on disk (FalkorDB: the append-only file and snapshot; Neo4j: the
+    store files and transaction logs)."""
+    from patentcl.graph.servers import data_folder
+
+    return folder_size_mb(data_folder(settings))
+
+
+def _source(kind: str, inputs: list[str]) -> Any:
+    from patentcl.loaders.csv_export import CsvSource
+    from patentcl.loaders.filters import LoadFilter
+    from patentcl.loaders.patentsview import Options, PatentsViewSource
+
+    if kind == "csv":
+        return CsvSource([Path(p) for p in inputs], LoadFilter(types=None))
+    return PatentsViewSource(Path(inputs[0]), LoadFilter(), Options())
+
+
+def _in_child(target: Any, description: str, *args: Any) -> dict[str, Any]:
+    """Runs `target(*args, home, result)` in a fresh child process over a scratch folder; returns `result`."""
     with tempfile.TemporaryDirectory(prefix="patentcl-bench-") as home, multiprocessing.Manager() as manager:
         result = manager.dict()
-        child = multiprocessing.get_context("spawn").Process(
-            target=_measure, args=(engine, kind, [str(p) for p in inputs], batch_size, warm_up, home, result)
-        )
+        child = multiprocessing.get_context("spawn").Process(target=target, args=(*args, home, result))
         child.start()
         child.join()
         if child.exitcode != 0:
-            raise RuntimeError(f"the benchmark load of {kind} into {engine} failed (exit code {child.exitcode})")
+            raise RuntimeError(f"{description} failed (exit code {child.exitcode})")
         return dict(result)
+
+
+def measure_official(engine: str, kind: str, inputs: list[Path], batch_size: int) -> dict[str, Any]:
+    """The engine's official bulk path over one data set, by a fresh child process (see `_measure_official`)."""
+    return _in_child(
+        _measure_official,
+        f"the official bulk load of {kind} into {engine}",
+        engine,
+        kind,
+        [str(p) for p in inputs],
+        batch_size,
+    )
+
+
+def compared(ours: dict[str, Any], official: dict[str, Any]) -> dict[str, Any]:
+    """The official path's figures beside patentcl's load of the same data in the same run
+    (`measure(...)`), with patentcl's wall time as a multiple of the official one (below 1:
+    patentcl is faster). patentcl's load runs after the migrations, whose indexes an empty graph
+    builds at once; the official path builds them over the loaded graph, so they count there.
+    `same_graph`: both left the same node and relationship counts."""
+    bulk = official["import_s"] + official["index_s"]
+    return {
+        "official_export_s": official["export_s"],
+        "official_import_s": official["import_s"],
+        "official_index_s": official["index_s"],
+        "official_server_start_s": official["server_start_s"],
+        "official_export_peak_rss_mb": official["peak_rss_mb"],
+        "official_server_peak_mb": official["server_peak_mb"],
+        "official_data_mb": official["data_mb"],
+        "patentcl_over_official_import": ours["wall_s"] / bulk,
+        "patentcl_over_official_export_and_import": ours["wall_s"] / (official["export_s"] + bulk),
+        "same_graph": (official["labels"], official["relationships"]) == (ours["labels"], ours["relationships"]),
+    }
 
 
 def generate_fixture(outdir: Path, patents: int, seed: int = 7) -> Path:
@@ -145,6 +239,8 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
         "client_cpu_s": result["client_cpu_s"],
         "server_cpu_s": result["server_cpu_s"],
         "peak_rss_mb": result["peak_rss_mb"],
+        "server_peak_mb": result["server_peak_mb"],  # the server's most resident memory (VmHWM), Linux only
+        "data_mb": result["data_mb"],  # the server's data folder on disk after the load
         "server_start_s": result["startup_s"],
         "first_load_total_s": result["cold_wall_s"],  # the warm-up: the first load on a fresh server
         "first_load_server_cpu_s": result["cold_server_cpu_s"],

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.table import Table
@@ -24,6 +24,11 @@ from patentcl.options import (
     seed_option,
 )
 from patentcl.output import console, log, settings_of
+
+if TYPE_CHECKING:
+    from patentcl.config import Settings
+    from patentcl.loaders.load import Source
+    from patentcl.loaders.runner import Step
 
 _Result = TypeVar("_Result")
 
@@ -88,6 +93,13 @@ encoding_option = click.option(
 run_options = options(
     rows_per_write_option(None, default_help=" (default PATENTCL_BATCH_SIZE or 5000)"),
     click.option("--resume", is_flag=True, help="Continue an interrupted run of the same load from its checkpoint."),
+    click.option(
+        "--bulk",
+        is_flag=True,
+        help="First load of an empty graph through the engine's official bulk loader (falkordb-bulk-insert; "
+        "neo4j-admin import into the Neo4j that `graph start` runs, which is restarted): the same checks, "
+        "filters and rejects; not resumable (run it again).",
+    ),
     click.option(
         "--rejects",
         "rejects_path",
@@ -163,6 +175,43 @@ def _graph_counts(store: Any) -> dict[str, int]:
     }
 
 
+def _load_and_report(
+    settings: Settings,
+    source: Source,
+    extra_steps: Sequence[Step],
+    rows_per_write: int | None,
+    resume: bool,
+    bulk: bool,
+    rejects_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Runs a load (through the official bulk loader with `bulk`) and prints its summary."""
+    from patentcl.loaders.load import run_bulk_load, run_load
+
+    if bulk:
+        if resume:
+            raise click.UsageError("--bulk builds the graph at its end and is not resumable: run it again")
+        report = run_bulk_load(
+            settings, source, extra_steps=extra_steps, batch_size=rows_per_write, rejects_path=rejects_path
+        )
+        with open_store(settings) as store:
+            print_report(report, as_json, _graph_counts(store))
+        return
+    with open_store(settings) as store:
+        report = _interruptible(
+            lambda: run_load(
+                store,
+                settings,
+                source,
+                extra_steps=extra_steps,
+                batch_size=rows_per_write,
+                resume=resume,
+                rejects_path=rejects_path,
+            )
+        )
+        print_report(report, as_json, _graph_counts(store))
+
+
 @click.group()
 def load() -> None:
     """Load patents into the graph: PatentsView bulk files or patent CSV exports."""
@@ -231,6 +280,7 @@ def load_patentsview(
     encoding: str,
     rows_per_write: int | None,
     resume: bool,
+    bulk: bool,
     rejects_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -240,8 +290,6 @@ def load_patentsview(
     Patents are kept by the filters; their abstracts, classifications and citations follow.
     Citations to patents that are not in the graph are skipped and counted
     (--keep-external-citations keeps them as id-only nodes)."""
-    from patentcl.loaders.load import run_load
-
     source = _patentsview_source(
         directory,
         _filter(date_from, date_to, types, cpc, sample, seed),
@@ -252,14 +300,7 @@ def load_patentsview(
         no_titles,
         encoding,
     )
-    settings = settings_of(ctx)
-    with open_store(settings) as store:
-        report = _interruptible(
-            lambda: run_load(
-                store, settings, source, batch_size=rows_per_write, resume=resume, rejects_path=rejects_path
-            )
-        )
-        print_report(report, as_json, _graph_counts(store))
+    _load_and_report(settings_of(ctx), source, [], rows_per_write, resume, bulk, rejects_path, as_json)
 
 
 @load.command("csv")
@@ -286,31 +327,18 @@ def load_csv(
     encoding: str,
     rows_per_write: int | None,
     resume: bool,
+    bulk: bool,
     rejects_path: Path | None,
     as_json: bool,
 ) -> None:
     """Load patent CSV files (.csv, .csv.gz or .zip) with columns publication_number,title,abstract,cpc_codes
     (Google Patents exports; other columns are ignored)."""
     from patentcl.loaders.csv_export import CsvSource
-    from patentcl.loaders.load import run_load
     from patentcl.loaders.patentsview import TitleStep
 
     source = CsvSource(list(files), _filter(date_from, date_to, types, cpc, sample, seed), encoding)
     extra = [TitleStep(cpc_titles)] if cpc_titles else []
-    settings = settings_of(ctx)
-    with open_store(settings) as store:
-        report = _interruptible(
-            lambda: run_load(
-                store,
-                settings,
-                source,
-                extra_steps=extra,
-                batch_size=rows_per_write,
-                resume=resume,
-                rejects_path=rejects_path,
-            )
-        )
-        print_report(report, as_json, _graph_counts(store))
+    _load_and_report(settings_of(ctx), source, extra, rows_per_write, resume, bulk, rejects_path, as_json)
 
 
 @click.group()
@@ -452,6 +480,13 @@ def export_admin_import(
     help="Load the data once and delete it before the measured load (a fresh JVM is slow "
     "until its JIT has compiled the hot paths).",
 )
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Also build the same graph with each engine's official bulk loader (export admin-import, then "
+    "neo4j-admin database import full or falkordb-bulk-insert, then patentcl's indexes) and print patentcl's "
+    "load time as a multiple of it.",
+)
 @json_option
 def bench_load(
     csv_dir: Path | None,
@@ -460,19 +495,23 @@ def bench_load(
     rows_per_write: int,
     engines: str,
     warm_up: bool,
+    compare: bool,
     as_json: bool,
 ) -> None:
     """Load throughput into a fresh graph of each engine: patents/s, edges/s, parse, render and write
-    time, CPU of loader and server, peak memory of the loader."""
+    time, CPU of loader and server, peak memory of the loader; with --compare, against the engine's
+    official bulk loader on the same data in the same run."""
     import tempfile
 
     from patentcl.graph.servers import parse_engines, unavailable
     from patentcl.loaders.bench import (
+        compared,
         describe_machine,
         dumps,
         figures,
         generate_fixture,
         measure,
+        measure_official,
     )
 
     try:
@@ -508,7 +547,11 @@ def bench_load(
         for label, kind, inputs in runs:
             for engine in chosen:
                 log("bench load", f"loading {label} into {engine} ...")
-                results[f"{engine}: {label}"] = figures(measure(engine, kind, inputs, rows_per_write, warm_up=warm_up))
+                measured = measure(engine, kind, inputs, rows_per_write, warm_up=warm_up)
+                results[f"{engine}: {label}"] = row = figures(measured)
+                if compare:
+                    log("bench load", f"building the same graph with {engine}'s official bulk loader ...")
+                    row.update(compared(measured, measure_official(engine, kind, inputs, rows_per_write)))
     if as_json:
         click.echo(dumps({"machine": describe_machine(), "rows_per_write": rows_per_write, "results": results}))
         return
@@ -521,7 +564,13 @@ def bench_load(
         for result in results.values():
             value = result[key]
             cells.append(
-                "-" if value is None else f"{value:,.0f}" if isinstance(value, int) or value > 1000 else f"{value:,.2f}"
+                "-"
+                if value is None
+                else ("yes" if value else "NO")
+                if isinstance(value, bool)
+                else f"{value:,.0f}"
+                if isinstance(value, int) or value > 1000
+                else f"{value:,.2f}"
             )
         table.add_row(key, *cells)
     console.print(table)

@@ -148,6 +148,17 @@ def rows_per_write_option(default: int | None, *, default_help: str = "") -> Dec
     )
 
 
+def recall_queries_option(default: int) -> Decorator[Any]:
+    """How many lookups a benchmark also answers by the exact scan, for recall@10 (each scans every vector)."""
+    return option(
+        "--recall-queries",
+        type=click.IntRange(0),
+        default=default,
+        show_default=True,
+        help="Queries (per kind) whose answer is compared with the exact scan, which reads every vector.",
+    )
+
+
 def texts_per_batch_option(
     default: int | None, *, default_help: str = "", aliases: tuple[str, ...] = ()
 ) -> Decorator[Any]:

@@ -19,6 +19,7 @@ from patentcl.options import (
     graph_weight_option,
     json_option,
     option,
+    recall_queries_option,
     seed_option,
 )
 from patentcl.output import log, print_rows, settings_of
@@ -289,13 +290,7 @@ def calibrate_cpc(ctx: click.Context, triplets: Path, patents: int, model: Path 
 @click.option("-k", "--k", "k", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--model", help="Model that made the graph's vectors, for the text queries (default: the recorded one).")
 @click.option("--cpc", default="G06N", show_default=True, help="CPC prefix filter of the filtered runs.")
-@click.option(
-    "--recall-queries",
-    type=click.IntRange(0),
-    default=100,
-    show_default=True,
-    help="Queries per kind whose answer is compared with the exact scan.",
-)
+@recall_queries_option(100)
 @seed_option
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the figures as JSON here.")
 @json_option

@@ -19,9 +19,10 @@ from helpers import SAMPLE_CSV, Neo4jGraphs, dump_graph
 from patentcl.cli import main
 from patentcl.config import Settings
 from patentcl.graph import GraphStore, open_store
+from patentcl.graph.bulk import BULK_FILES, neo4j_import_arguments
 from patentcl.graph.neo4j_server import Neo4jServer
 from patentcl.loaders import patentsview_fixture
-from patentcl.loaders.admin_import import FILES, export_admin_import, import_arguments, import_command
+from patentcl.loaders.admin_import import export_admin_import, import_command
 from patentcl.loaders.csv_export import CsvSource
 from patentcl.loaders.filters import LoadFilter
 from patentcl.loaders.load import run_load
@@ -35,7 +36,7 @@ def _typed(header: str, value: str) -> tuple[str, Any]:
 
 def export_rows(outdir: Path) -> dict[str, Any]:
     def table(key: str) -> tuple[list[str], list[list[str]]]:
-        with open(outdir / FILES[key][0], newline="", encoding="utf-8") as f:
+        with open(outdir / BULK_FILES[key][0], newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
             return next(reader), list(reader)
 
@@ -115,7 +116,7 @@ def test_command_writes_files_and_the_import_command(tmp_path: Path, pv_broken: 
     assert json.loads(result.stdout)["import_command"] == import_command(outdir)
     script = (outdir / "import.sh").read_text()
     assert import_command(outdir) in script
-    for name, _ in FILES.values():
+    for name, _, _ in BULK_FILES.values():
         assert (outdir / name).exists() and f"={outdir.resolve()}/{name}" in script
     assert "--nodes=Patent=" in script and "--relationships=CITES=" in script and "--multiline-fields=true" in script
     shown = CliRunner().invoke(
@@ -215,7 +216,7 @@ def test_neo4j_admin_import_builds_the_loaded_graph(
     export_admin_import(tmp_path / "out", PatentsViewSource(pv_awkward, LoadFilter(types=None), options), batch_size=50)
 
     # The server's first start comes after the import: Community cannot stop a database.
-    done = fresh_neo4j.admin(import_arguments(tmp_path / "out"))
+    done = fresh_neo4j.admin(neo4j_import_arguments(tmp_path / "out"))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "IMPORT DONE" in done.stdout + done.stderr
     connection = fresh_neo4j.start()

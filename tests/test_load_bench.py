@@ -6,17 +6,19 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from helpers import SAMPLE_CSV
 from patentcl.cli import main
 
 
-def test_bench_load_reports_figures_for_a_fresh_graph(engine: str, tmp_path: Path) -> None:
+def test_bench_load_reports_figures_for_a_fresh_graph_and_the_official_bulk_loader(engine: str, tmp_path: Path) -> None:
     shutil.copy(SAMPLE_CSV, tmp_path / "sample.csv")
     result = CliRunner().invoke(
         main,
-        ["bench", "load", "--csv-dir", str(tmp_path), "--rows-per-write", "1000", "--json", "--engines", engine],
+        ["bench", "load", "--csv-dir", str(tmp_path), "--rows-per-write", "1000", "--json", "--engines", engine]
+        + ["--compare"],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -31,6 +33,13 @@ def test_bench_load_reports_figures_for_a_fresh_graph(engine: str, tmp_path: Pat
     assert figures["peak_rss_mb"] > 10 and figures["server_cpu_s"] > 0
     assert "CPUs, load average" in report["machine"]
     assert figures["first_load_total_s"] > 0 and figures["first_load_server_cpu_s"] > 0  # the warm-up ran
+    assert figures["server_peak_mb"] > 10 and figures["data_mb"] > 1
+    # --compare: the engine's official bulk loader built the same graph from the exported files
+    assert figures["same_graph"] is True
+    assert figures["official_export_s"] > 0 and figures["official_import_s"] > 0 and figures["official_index_s"] > 0
+    bulk = figures["official_import_s"] + figures["official_index_s"]
+    assert figures["patentcl_over_official_import"] == pytest.approx(figures["total_s"] / bulk)
+    assert figures["patentcl_over_official_export_and_import"] < figures["patentcl_over_official_import"]
 
 
 def test_bench_load_refuses_a_folder_without_csv_files(tmp_path: Path) -> None:

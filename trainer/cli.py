@@ -20,6 +20,7 @@ from patentcl.options import (
     json_option,
     max_seq_length_option,
     option,
+    recall_queries_option,
     rows_per_write_option,
     seed_option,
     text_format_option,
@@ -470,6 +471,7 @@ def bench_embed(
 @click.option("--dimension", type=int, default=768, show_default=True)
 @rows_per_write_option(1000)
 @_index_options
+@recall_queries_option(200)
 @json_option
 @click.pass_context
 def bench_write_back(
@@ -479,6 +481,7 @@ def bench_write_back(
     m: int,
     ef_construction: int,
     ef_runtime: int,
+    recall_queries: int,
     as_json: bool,
 ) -> None:
     """Vector write-back rate and index build time on the configured graph (random vectors, removed after)."""
@@ -495,8 +498,8 @@ def bench_write_back(
         random_vectors(store, dimension=dimension, batch_size=rows_per_write) as (ids, vectors, stats),
     ):
         seconds = build_index(store, dimension, settings)
-        sample = np.random.default_rng(0).choice(len(ids), size=min(200, len(ids)), replace=False)
-        recall = recall_at_k(store, ids, vectors, sample, k=10)
+        sample = np.random.default_rng(0).choice(len(ids), size=min(recall_queries, len(ids)), replace=False)
+        recall = recall_at_k(store, ids, vectors, sample, k=10) if len(sample) else None
         engine = store.describe().version
     _echo_json_or(
         {
@@ -507,6 +510,7 @@ def bench_write_back(
             "vectors_per_second": stats.rows_per_second,
             "index_seconds": seconds,
             "recall_at_10": recall,
+            "recall_queries": len(sample),
             "m": m,
             "ef_construction": ef_construction,
             "ef_runtime": ef_runtime,

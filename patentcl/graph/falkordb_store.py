@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from patentcl.catalogue import Catalogue, Query
 from patentcl.errors import ConstraintViolation, GraphUnavailableError, QueryError
 from patentcl.graph.store import GraphStore, Plan, Row
 
+_INDEX_WAIT_S = 600.0  # the longest migrations wait for background index builds
 # Schema statements that found their index or constraint already in place (a migration
 # interrupted half-way and run again) are not errors.
 _ALREADY_THERE = ("already indexed", "already exists", "constraint already")
@@ -155,6 +157,17 @@ class FalkorDBStore(GraphStore):
         except redis.ResponseError as exc:
             if not any(marker in str(exc).lower() for marker in _ALREADY_THERE):
                 raise self._error(exc, source) from exc
+
+    def _after_migrations(self) -> None:
+        # Until an index is built queries scan, and a unique constraint under construction is not
+        # enforced; a graph built by GRAPH.BULK gets them all over its whole data.
+        deadline = time.monotonic() + _INDEX_WAIT_S
+        while (states := {row["status"] for row in self.run("index_states")}) - {"OPERATIONAL"}:
+            if "FAILED" in states or time.monotonic() > deadline:
+                raise QueryError(
+                    f"FalkorDB's indexes and constraints are not all operational: {sorted(states)}", engine="FalkorDB"
+                )
+            time.sleep(0.1)
 
     def _explain(self, text: str | bytes, params: Mapping[str, Any], source: Query) -> Plan:
         try:

@@ -68,6 +68,22 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def peak_memory_mb(pid: int | None) -> float | None:
+    """The most resident memory a process has held so far (VmHWM), where the OS tells (Linux /proc), else None."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def folder_size_mb(folder: Path) -> float:
+    """What the files under `folder` take on disk."""
+    return sum(p.lstat().st_blocks * 512 for p in folder.rglob("*") if p.is_file() and not p.is_symlink()) / 2**20
+
+
 def free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -75,7 +91,10 @@ def free_loopback_port() -> int:
 
 
 def port_free(port: int) -> bool:
+    """Nothing listens on loopback `port`. Connections a stopped server left in TIME_WAIT do not
+    count: servers bind with SO_REUSEADDR (Neo4j's does), so a restart gets its ports back."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

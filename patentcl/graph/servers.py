@@ -58,6 +58,11 @@ def fresh_graph(engine: str, home: Path, settings: Settings | None = None) -> It
         embedded.stop()
 
 
+def data_folder(settings: Settings) -> Path:
+    """Where the server that patentcl runs for `settings` keeps its graph on disk."""
+    return settings.neo4j_dir / "data" if settings.engine == "neo4j" else settings.graph_dir
+
+
 class LocalServer(Protocol):
     """A server patentcl runs itself (`patentcl graph start|stop|status`), whatever its engine."""
 
