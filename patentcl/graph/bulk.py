@@ -4,9 +4,9 @@ The files' headers give every column's type (`num_claims:int`, `title:string`, `
 which both Neo4j's `neo4j-admin database import full` and FalkorDB's bulk loader
 (`falkordb-bulk-insert` of the PyPI package `falkordb-bulk-loader`, over GRAPH.BULK) read, so one
 export feeds both and `patentcl bench load --compare` measures both official paths on the same
-files. Both build a new graph only: neo4j-admin writes a database before the server first
-opens it (Community cannot stop a database), the bulk loader refuses a graph key that exists. An
-empty cell is no property in both.
+files. Both build a new graph only: neo4j-admin writes a database while its server is stopped
+(Community cannot stop one database), the bulk loader refuses a graph key that exists. An empty
+cell is no property in both.
 """
 
 from __future__ import annotations
