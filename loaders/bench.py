@@ -198,9 +198,9 @@ def compared(ours: dict[str, Any], official: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def generate_fixture(outdir: Path, patents: int, seed: int = 7) -> Path:
+def generate_fixture(outdir: Path, patents: int, seed: int = 7, realistic: bool = False) -> Path:
     """A synthetic PatentsView data set of `patents` patents in `outdir` (deterministic)."""
-    patentsview_fixture.generate(outdir, patents=patents, seed=seed)
+    patentsview_fixture.generate(outdir, patents=patents, seed=seed, realistic=realistic)
     return outdir
 
 

@@ -465,6 +465,12 @@ def export_admin_import(
     metavar="N",
     help="Generate a synthetic PatentsView data set of N patents and load it.",
 )
+@click.option(
+    "--realistic",
+    is_flag=True,
+    help="With --generate: draw from a CPC scheme of the real size (250,000 groups) with heavy-tailed code and "
+    "citation counts, as the PatentsView tables have (for scale runs).",
+)
 @rows_per_write_option(5000)
 @click.option(
     "--engines",
@@ -492,6 +498,7 @@ def bench_load(
     csv_dir: Path | None,
     patentsview_dir: Path | None,
     generate: int,
+    realistic: bool,
     rows_per_write: int,
     engines: str,
     warm_up: bool,
@@ -536,9 +543,9 @@ def bench_load(
             log("bench load", f"generating a PatentsView fixture of {generate:,} patents ...")
             runs.append(
                 (
-                    f"patentsview fixture {generate:,} patents",
+                    f"patentsview fixture {generate:,} patents{' (realistic)' if realistic else ''}",
                     "patentsview",
-                    [generate_fixture(Path(scratch), generate)],
+                    [generate_fixture(Path(scratch), generate, realistic=realistic)],
                 )
             )
         if not runs:

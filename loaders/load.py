@@ -107,14 +107,7 @@ def run_bulk_load(
     `run_load`), which the bulk loader turns into the graph. The graph must be empty (patentcl's
     migration records aside): a bulk loader builds a new graph and cannot add to one. The files
     live in a scratch folder under the home folder, removed afterwards."""
-    with open_store(settings) as store:
-        held = {label: n for label, n in store.describe().labels.items() if n and label != "SchemaMigration"}
-    if held:
-        raise PatentclError(
-            f"--bulk builds a new graph, and {settings.graph} ({database_name(settings)}) holds "
-            + ", ".join(f"{n:,} {label}" for label, n in held.items())
-            + ": load without --bulk to add to it"
-        )
+    _refuse_a_graph_with_data(settings)
     steps = source.steps() + list(extra_steps)
     check_inputs(steps)
     definition = load_definition(source, steps, settings)
@@ -127,6 +120,7 @@ def run_bulk_load(
             batch_size=batch_size or settings.batch_size,
             rejects_path=rejects_path or default_rejects_path(settings, definition),
         )
+        _refuse_a_graph_with_data(settings)  # again: the export takes minutes at PatentsView scale
         log("bulk load", "the bulk files are written; the engine's bulk loader now builds the graph ...")
         started = time.perf_counter()
         tool = build_graph(settings, Path(scratch) / "files")
@@ -136,3 +130,16 @@ def run_bulk_load(
     if not report.rejected and report.rejects_path:
         report.rejects_path.unlink(missing_ok=True)
     return report
+
+
+def _refuse_a_graph_with_data(settings: Settings) -> None:
+    """A bulk loader builds a new graph, replacing what is there: refuse a graph holding anything
+    but patentcl's migration records."""
+    with open_store(settings) as store:
+        held = {label: n for label, n in store.describe().labels.items() if n and label != "SchemaMigration"}
+    if held:
+        raise PatentclError(
+            f"--bulk builds a new graph, and {settings.graph} ({database_name(settings)}) holds "
+            + ", ".join(f"{n:,} {label}" for label, n in held.items())
+            + ": load without --bulk to add to it"
+        )

@@ -51,6 +51,15 @@ Tables and columns:
     cpc_class_title: one row per group used in ``g_cpc_current`` plus the main groups of the
     subgroups used.
 
+``--realistic`` (for scale runs) draws the codes from a synthetic scheme of the real CPC's size
+and shape instead (9 sections, 136 classes, 661 subclasses, 11,008 main groups, 238,622
+subgroups; symbols such as ``B21K13/14``), with Zipf topic weights at every level, so that the
+codes in use grow with the patents and most subgroups hold few patents, as in PatentsView; 1-40
+codes a patent (mean about 4.5); citations per patent log-normal (median 9, mean about 13, up to
+400), a third of them to patents already cited (preferential attachment: a few patents gather
+thousands of citations). Titles and words come from the hand-made list plus a made-up word per
+code.
+
 ``--broken`` adds a handful of malformed rows (on top of the valid rows, which stay
 byte-identical to a run without ``--broken``) and lists them in ``BROKEN.txt`` in the output
 folder: a tab-separated file, first line ``file<TAB>line<TAB>kind<TAB>reason``, then one line
@@ -69,6 +78,7 @@ Usage::
     python -m patentcl.loaders.patentsview_fixture --out /tmp/pv            # 2000 patents, seed 7
     python -m patentcl.loaders.patentsview_fixture --out /tmp/pv --zip --broken
     python -m patentcl.loaders.patentsview_fixture --out /tmp/pv --patents 200000 --legacy-abstract
+    python -m patentcl.loaders.patentsview_fixture --out /tmp/pv --patents 1000000 --realistic
 """
 
 from __future__ import annotations
@@ -77,7 +87,9 @@ import _csv
 import argparse
 import csv
 import datetime as dt
+import functools
 import io
+import math
 import random
 import sys
 import zipfile
@@ -757,14 +769,32 @@ HIERARCHY: list[tuple[str, str, str, str, float, list]] = [
 
 class Code(NamedTuple):
     symbol: str  # "G06N3/084"
-    subclass: int  # index into HIERARCHY
-    main: int  # index (into CODES) of the main group, itself for a main group
+    subclass: int  # index into the scheme's subclasses
+    main: int  # index (into the scheme's codes) of the main group, itself for a main group
     title: str
     terms: tuple[str, ...]
 
 
-def _build_codes() -> tuple[list[Code], list[float], list[list[int]], list[list[int]]]:
-    """Flatten HIERARCHY: codes, topic weights, codes per subclass, codes per main group."""
+class Subclass(NamedTuple):
+    symbol: str  # "G06N"
+    title: str
+    klass: str  # "G06"
+    class_title: str
+
+
+class Scheme(NamedTuple):
+    """A CPC scheme to draw codes from: codes, topic weights, codes per subclass, codes of each
+    code's main group (itself first)."""
+
+    subclasses: list[Subclass]
+    codes: list[Code]
+    weights: list[float]
+    by_subclass: list[list[int]]
+    family_of_code: list[list[int]]
+
+
+def _build_codes() -> Scheme:
+    """Flatten HIERARCHY."""
     codes: list[Code] = []
     weights: list[float] = []
     by_subclass: list[list[int]] = []
@@ -790,11 +820,109 @@ def _build_codes() -> tuple[list[Code], list[float], list[list[int]], list[list[
             by_main.append(family)
         by_subclass.append(members)
     main_of: dict[int, list[int]] = {fam[0]: fam for fam in by_main}
-    by_main_index = [main_of[c.main] for c in codes]
-    return codes, weights, by_subclass, by_main_index
+    subclasses = [Subclass(sc, sct, cls, clst) for sc, sct, cls, clst, _w, _m in HIERARCHY]
+    return Scheme(subclasses, codes, weights, by_subclass, [main_of[c.main] for c in codes])
 
 
-CODES, WEIGHTS, CODES_BY_SUBCLASS, FAMILY_OF_CODE = _build_codes()
+SMALL_SCHEME = _build_codes()
+
+# The real CPC scheme's shape (2024): 9 sections, about 136 classes, 670 subclasses, 10,500 main
+# groups and 250,000 groups in all. Classes per section as in the scheme.
+CLASSES_PER_SECTION = {"A": 16, "B": 38, "C": 21, "D": 9, "E": 8, "F": 18, "G": 14, "H": 6, "Y": 6}
+SUBCLASSES_PER_CLASS = 5.0
+MAINS_PER_SUBCLASS = 16.0
+SUBGROUPS_PER_MAIN = 22.0
+_SYLLABLES = ("ka", "lo", "mi", "ner", "tus", "ve", "dra", "pol", "sin", "qua", "rho", "zen", "bi", "fel", "gor", "yu")
+
+
+def _pseudo_word(number: int) -> str:
+    """A made-up word, one per number: a scale scheme's code needs a word of its own so that
+    patents sharing a subgroup share vocabulary, without writing the code itself into the text."""
+    letters = []
+    for _ in range(3):
+        number, digit = divmod(number, len(_SYLLABLES))
+        letters.append(_SYLLABLES[digit])
+    while number:
+        number, digit = divmod(number, len(_SYLLABLES))
+        letters.append(_SYLLABLES[digit])
+    return "".join(letters)
+
+
+def _size(rng: random.Random, mean: float) -> int:
+    """A size >= 1, log-normally spread around `mean` (real CPC subdivisions vary by orders of
+    magnitude)."""
+    sigma = 0.9
+    return max(1, round(rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)))
+
+
+@functools.cache
+def realistic_scheme() -> Scheme:
+    """A synthetic CPC scheme of the real one's size and shape, with Zipf topic weights at every
+    level (a few subclasses, main groups and subgroups take most patents, most subgroups few),
+    so that the number of codes in use grows with the number of patents as in PatentsView.
+    Titles and words are borrowed from the hand-made HIERARCHY, plus one made-up word per code.
+    Fixed (its own seed): the same scheme for every --seed."""
+    rng = random.Random(20240101)
+    small = SMALL_SCHEME
+    main_codes = [c for i, c in enumerate(small.codes) if c.main == i]
+    sub_codes = [c for i, c in enumerate(small.codes) if c.main != i]
+    subclasses: list[Subclass] = []
+    codes: list[Code] = []
+    weights: list[float] = []
+    by_subclass: list[list[int]] = []
+    family_of_code: list[list[int]] = []
+    klasses = [(section, number) for section, n in CLASSES_PER_SECTION.items() for number in range(1, n + 1)]
+    sc_sizes = [_size(rng, SUBCLASSES_PER_CLASS) for _ in klasses]
+    all_subclasses = [
+        (section, number, letter)
+        for (section, number), size in zip(klasses, sc_sizes, strict=True)
+        for letter in "ABCDEFGHJKLMNPQRSTUVWXYZ"[: min(size, 24)]
+    ]
+    sc_rank = list(range(len(all_subclasses)))
+    rng.shuffle(sc_rank)  # popularity does not follow the symbol order
+    for sc_index, (section, number, letter) in enumerate(all_subclasses):
+        klass = f"{section}{number:02d}"
+        symbol = f"{klass}{letter}"
+        subclasses.append(Subclass(symbol, f"Subclass {symbol}", klass, f"Class {klass}"))
+        sc_weight = 1.0 / (1 + sc_rank[sc_index])
+        members: list[int] = []
+        n_mains = _size(rng, MAINS_PER_SUBCLASS)
+        main_weights = [1.0 / (1 + r) ** 1.1 for r in range(n_mains)]
+        rng.shuffle(main_weights)
+        main_total = sum(main_weights)
+        for m in range(n_mains):
+            template = main_codes[rng.randrange(len(main_codes))]
+            main_index = len(codes)
+            main_symbol = f"{symbol}{1 + 2 * m}/00"
+            main_word = _pseudo_word(main_index)
+            codes.append(
+                Code(main_symbol, sc_index, main_index, f"{template.title} ({main_word})", (*template.terms, main_word))
+            )
+            family = [main_index]
+            n_subs = _size(rng, SUBGROUPS_PER_MAIN)
+            for j in range(1, n_subs + 1):
+                sub = sub_codes[rng.randrange(len(sub_codes))]
+                word = _pseudo_word(len(codes))
+                codes.append(
+                    Code(
+                        f"{symbol}{1 + 2 * m}/{2 * j:02d}",
+                        sc_index,
+                        main_index,
+                        f"{sub.title} ({word})",
+                        (*sub.terms, word, main_word),
+                    )
+                )
+                family.append(len(codes) - 1)
+            main_weight = sc_weight * main_weights[m] / main_total
+            # the main group symbol itself ranks third, as in the hand-made scheme
+            ranks = [2] + [r if r < 2 else r + 1 for r in range(n_subs)]
+            sub_total = sum(1.0 / (1 + r) for r in ranks)
+            weights.extend(main_weight / (1 + r) / sub_total for r in ranks)
+            members.extend(family)
+            family_of_code.extend(family for _ in family)
+        by_subclass.append(members)
+    return Scheme(subclasses, codes, weights, by_subclass, family_of_code)
+
 
 # Column layouts --------------------------------------------------------------------------
 PATENT_COLUMNS = [
@@ -1201,8 +1329,11 @@ def generate(
     use_zip: bool = False,
     legacy_abstract: bool = False,
     broken: bool = False,
+    realistic: bool = False,
 ) -> dict[str, int]:
-    """Write the tables into ``out``; return row counts and citation statistics."""
+    """Write the tables into ``out``; return row counts and citation statistics. `realistic`:
+    draw from a CPC scheme of the real size (`realistic_scheme`), with heavy-tailed code and
+    citation counts per patent and preferential attachment of citations (for scale runs)."""
     if patents < 1:
         raise ValueError("patents must be >= 1")
     out.mkdir(parents=True, exist_ok=True)
@@ -1212,6 +1343,8 @@ def generate(
     rng = random.Random(seed)
     rnd = rng.random
     text = TextMaker(rng)
+    scheme = realistic_scheme() if realistic else SMALL_SCHEME
+    all_codes, subclasses = scheme.codes, scheme.subclasses
 
     n = patents
     steps = {
@@ -1228,26 +1361,28 @@ def generate(
     p_week = array("h")
     p_kind = array("b")
     # Patents granted in earlier weeks, by code and by subclass (indices into the arrays).
-    by_code = [array("l") for _ in CODES]
-    by_subclass = [array("l") for _ in HIERARCHY]
+    by_code = [array("l") for _ in all_codes]
+    by_subclass = [array("l") for _ in subclasses]
+    cited_log = array("l")  # every internal citation's target so far (realistic: preferential attachment)
     committed = 0  # patents 0..committed-1 are citable (earlier weeks)
     pending: list[tuple[int, list[int]]] = []
-    used = bytearray(len(CODES))
+    used = bytearray(len(all_codes))
     ext_pool = max(30, n // 40)
 
     week_dates = [tuesday(w).isoformat() for w in range(WEEKS)]
     week_files = [f"ipg{d[2:4]}{d[5:7]}{d[8:10]}.xml" for d in week_dates]
     cum_weights: list[float] = []
     total = 0.0
-    for w in WEIGHTS:
+    for w in scheme.weights:
         total += w
         cum_weights.append(total)
-    last_code = len(CODES) - 1
+    last_code = len(all_codes) - 1
 
     def topic() -> int:
         return min(bisect_right(cum_weights, rnd() * total), last_code)
 
     ncodes_cum = (15, 40, 65, 82, 92, 100)  # 1..6 codes per patent, in percent
+    max_tries = 100 if realistic else 20
     ext_cache: dict[int, tuple[str, str, str, str]] = {}
 
     broken_rows: list[Broken] = []
@@ -1273,7 +1408,7 @@ def generate(
                 seen_sc: list[int] = []
                 for c in codes:
                     by_code[c].append(index)
-                    sc = CODES[c].subclass
+                    sc = all_codes[c].subclass
                     if sc not in seen_sc:
                         seen_sc.append(sc)
                         by_subclass[sc].append(index)
@@ -1309,27 +1444,30 @@ def generate(
 
             # --- CPC codes: 1-6, first one is the topic
             primary = topic()
-            ncodes = 1 + bisect_right(ncodes_cum, rnd() * 100)
+            if realistic:  # PatentsView: about 5 codes a patent, a few patents with dozens
+                ncodes = min(40, 1 + int(rng.expovariate(0.25)))
+            else:
+                ncodes = 1 + bisect_right(ncodes_cum, rnd() * 100)
             codes = [primary]
             tries = 0
-            while len(codes) < ncodes and tries < 20:
+            while len(codes) < ncodes and tries < max_tries:
                 tries += 1
                 r = rnd()
                 if r < 0.45:
-                    family = FAMILY_OF_CODE[primary]
+                    family = scheme.family_of_code[primary]
                     c = family[int(rnd() * len(family))]
                 elif r < 0.75:
-                    members = CODES_BY_SUBCLASS[CODES[primary].subclass]
+                    members = scheme.by_subclass[all_codes[primary].subclass]
                     c = members[int(rnd() * len(members))]
                 else:
                     c = topic()
                 if c not in codes:
                     codes.append(c)
-            secondary = CODES[codes[1]] if len(codes) > 1 else CODES[primary]
+            secondary = all_codes[codes[1]] if len(codes) > 1 else all_codes[primary]
 
             # --- text
-            title = text.title(ptype, CODES[primary], secondary)
-            abstract = "" if ptype == DESIGN else text.abstract(CODES[primary], secondary)
+            title = text.title(ptype, all_codes[primary], secondary)
+            abstract = "" if ptype == DESIGN else text.abstract(all_codes[primary], secondary)
             date = week_dates[week]
             if abstract_row is None:  # legacy layout: the abstract is a column of g_patent
                 patent_row(
@@ -1344,28 +1482,31 @@ def generate(
 
             cpc_rows = []
             for seq, c in enumerate(codes):
-                code = CODES[c]
+                code = all_codes[c]
                 used[c] = 1
-                sc = HIERARCHY[code.subclass]
+                sc = subclasses[code.subclass]
                 ctype = "inventional" if seq == 0 or rnd() < 0.3 else "additional"
-                cpc_rows.append([pid, seq, sc[0][0], sc[2], sc[0], code.symbol, ctype])
+                cpc_rows.append([pid, seq, sc.symbol[0], sc.klass, sc.symbol, code.symbol, ctype])
             cpc_rows_write(cpc_rows)
             n_cpc += len(codes)
 
-            # --- citations: 5-15 distinct, to earlier weeks
-            ncites = 5 + int(rnd() * 11)
+            # --- citations: 5-15 distinct (realistic: median 9, mean about 13, up to 400), to earlier weeks
+            ncites = min(400, 1 + int(rng.lognormvariate(2.1, 0.9))) if realistic else 5 + int(rnd() * 11)
             cited: list[int] = []  # internal: index >= 0; external: -number
             attempts = 0
             while len(cited) < ncites and attempts < ncites * 4:
                 attempts += 1
                 r = rnd()
                 target = None
-                if r >= EXTERNAL_SHARE and committed:
+                if realistic and r >= EXTERNAL_SHARE and cited_log and rnd() < 0.35:
+                    # cite what others cite: a few patents gather thousands of citations
+                    target = cited_log[int(rnd() * len(cited_log))]
+                elif r >= EXTERNAL_SHARE and committed:
                     code_for_cite = primary if rnd() < 0.7 else codes[int(rnd() * len(codes))]
                     if r < 0.6:
                         pool = by_code[code_for_cite]
                     elif r < 0.85:
-                        pool = by_subclass[CODES[code_for_cite].subclass]
+                        pool = by_subclass[all_codes[code_for_cite].subclass]
                     else:
                         pool = None
                     size = len(pool) if pool is not None else committed
@@ -1374,7 +1515,7 @@ def generate(
                         pos = min(pos, size - 1)
                         target = pool[pos] if pool is not None else pos
                 if target is None:
-                    sc_index = CODES[primary].subclass
+                    sc_index = all_codes[primary].subclass
                     j = int(rnd() * ext_pool)
                     span = EXTERNAL_RANGE[1] - EXTERNAL_RANGE[0]
                     ext = EXTERNAL_RANGE[0] + (sc_index * 1_000_003 + j * 7_919_009 + 12_345) % span
@@ -1385,6 +1526,8 @@ def generate(
             for seq, target in enumerate(cited):
                 if target >= 0:
                     tnum = p_num[target]
+                    if realistic:
+                        cited_log.append(target)
                     cid = format_id(p_type[target], tnum)
                     cdate = week_dates[p_week[target]]
                     name = record_name(tnum)
@@ -1440,15 +1583,15 @@ def generate(
         # --- CPC titles for the groups used (plus their main groups)
         for c, flag in enumerate(used):
             if flag:
-                used[CODES[c].main] = 1
+                used[all_codes[c].main] = 1
         files.open("g_cpc_title", CPC_TITLE_COLUMNS)
         n_title = 0
         for c, flag in enumerate(used):
             if not flag:
                 continue
-            code = CODES[c]
-            sc = HIERARCHY[code.subclass]
-            files.row("g_cpc_title", [sc[0], sc[1], code.symbol, code.title, sc[2], sc[3]])
+            code = all_codes[c]
+            sc = subclasses[code.subclass]
+            files.row("g_cpc_title", [sc.symbol, sc.title, code.symbol, code.title, sc.klass, sc.class_title])
             n_title += 1
 
     if broken:
@@ -1482,6 +1625,11 @@ def main(argv: list[str] | None = None) -> int:
         "--legacy-abstract", action="store_true", help="patent_abstract column inside g_patent, no g_patent_abstract"
     )
     parser.add_argument("--broken", action="store_true", help="inject malformed rows and list them in BROKEN.txt")
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="a CPC scheme of the real size (250,000 groups) and heavy-tailed code and citation counts (scale runs)",
+    )
     args = parser.parse_args(argv)
     if args.patents < 1:
         parser.error("--patents must be >= 1")
@@ -1492,6 +1640,7 @@ def main(argv: list[str] | None = None) -> int:
         use_zip=args.zip,
         legacy_abstract=args.legacy_abstract,
         broken=args.broken,
+        realistic=args.realistic,
     )
     total = stats["internal_citations"] + stats["external_citations"]
     for key, value in stats.items():

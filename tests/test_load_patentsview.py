@@ -194,6 +194,19 @@ def test_filters_keep_a_slice_and_edges_follow_it(store: GraphStore, settings: S
     assert counts(store) == (want["labels"], want["relationships"])
 
 
+def test_the_realistic_tables_load_to_an_independent_reading(
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
+    """The scale runs' tables (a real-size CPC scheme, heavy-tailed citations) load whole."""
+    patentsview_fixture.generate(tmp_path, patents=1_500, seed=4, realistic=True)
+    report = load(store, settings, tmp_path)
+    want = expected(tmp_path)
+    assert counts(store) == (want["labels"], want["relationships"])
+    assert report.rejected == 0 and want["labels"]["CPC"] > 5_000
+    cpc = {row["code"]: row["props"] for row in dump(store, "dump_cpc")}
+    assert {code for code, props in cpc.items() if props.get("title")} == want["titled"]
+
+
 def test_sample_loads_n_patents_the_same_n_every_time(store: GraphStore, settings: Settings, pv_pair) -> None:
     folder = pv_pair[0]
     load(store, settings, folder, LoadFilter.from_options(sample=40, seed=1))

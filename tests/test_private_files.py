@@ -44,7 +44,9 @@ def test_the_embedded_graph_folder_is_private(tmp_path: Path) -> None:
         store.run_text("UNWIND range(1, 100) AS i MERGE (:Patent {id: toString(i)})")
         assert _readable_by_others(folder) == []  # while it runs: socket, lease, log, append-only file
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-    assert (folder / "dump.rdb").exists() and _readable_by_others(folder) == []  # after the stop's snapshot
+    # after the stop's compaction: the append-only file is one RDB base, and no snapshot besides it
+    assert list((folder / "appendonlydir").glob("*.base.rdb")) and not (folder / "dump.rdb").exists()
+    assert _readable_by_others(folder) == []
     assert not EmbeddedServer(folder).status().running
 
 

@@ -11,7 +11,7 @@ the user: folders 0700, files 0600, and the server runs with umask 077):
     users/<pid>    one file per patentcl process using the server (a lease): its start time and
                    command line
     pinned         present when the server was started by `patentcl graph start`
-    appendonlydir/, dump.rdb, server.log
+    appendonlydir/ (the append-only file: the graph), server.log
 
 Commands lease the server: the first starts it, the last one out stops it unless it is pinned.
 `graph stop` refuses while a lease is held (naming the process) unless forced. Each server
@@ -285,11 +285,13 @@ class EmbeddedServer:
             "protected-mode yes",
             f"port {0 if use_socket else state['port']}",
             *([f"unixsocket {socket_path}", "unixsocketperm 700"] if use_socket else []),
-            # Durability: an append-only file fsynced every second, plus RDB snapshots so a
-            # restart loads fast. The server outlives a crash of the patentcl process.
+            # Durability: an append-only file fsynced every second; the server outlives a crash
+            # of the patentcl process. No RDB snapshots: a restart reads the append-only file
+            # (compacted into an RDB base at each stop, so it loads fast), and a snapshot forks the
+            # whole server every minute under writes: 8% of a 1M-patent load (BENCHMARKS.md).
             "appendonly yes",
             "appendfsync everysec",
-            "save 3600 1 300 100 60 10000",
+            'save ""',
             f"logfile {self.log_file}",
             # A crash report's memory test can take the machine's whole memory (seen: 16 GB, then
             # the OOM killer); the report is useful without it.
