@@ -530,6 +530,8 @@ def bench_load(
             log("warning", f"{engine} left out: {why}", style="yellow")
             chosen.remove(engine)
 
+    if realistic and not generate:
+        raise click.UsageError("--realistic shapes the generated data: give --generate N too")
     runs: list[tuple[str, str, list[Path]]] = []
     if csv_dir:
         files = sorted(csv_dir.glob("*.csv"))
