@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from patentcl.errors import PatentclError
-from patentcl.options import json_option, max_seq_length_option, seed_option
+from patentcl.options import json_option, max_seq_length_option, seed_option, triplets_option
 from patentcl.output import console, print_rows, settings_of
 
 
@@ -45,12 +45,11 @@ def _models(specs: tuple[str, ...]) -> dict[str, str]:
     help="google-patents-ai CSV files or folders for the CPC protocols (e.g. ../shared/data/google-patents-ai, "
     "or samples/google-patents-ai-us.csv).",
 )
-@click.option(
-    "--triplets",
-    multiple=True,
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Triplet folders (patentcl mine) besides those in the models' provenance: their train triplets mark "
+@triplets_option(
+    "Triplet folders (patentcl mine) besides those in the models' provenance: their train triplets mark "
     "patents as touched, their test triplets give triplet accuracy.",
+    several=True,
+    required=False,
 )
 @click.option(
     "--out",

@@ -139,9 +139,16 @@ class GraphSink:
         return result
 
     def _batch_params(self, name: str, rows: list[Row]) -> dict[str, Any]:
-        """`$rows`; for a query that also declares `$codes` (classifications v3), the batch's
-        distinct codes, with each row's codes as indexes into them."""
-        return _coded(rows) if "codes" in self._queries[name].params else {"rows": rows}
+        """`$rows`, in the shape the query declares: for one that also declares `$codes`
+        (classifications v3), the batch's distinct codes, with each row's codes as indexes into
+        them; for one that declares `$citing` instead (FalkorDB's citations v3), a small list per
+        citation."""
+        params = self._queries[name].params
+        if "codes" in params:
+            return _coded(rows)
+        if "citing" in params:
+            return {"citing": _citing(rows)}
+        return {"rows": rows}
 
     def _run_now(self, name: str, params: dict[str, Any], count: int) -> list[Row]:
         """Renders and runs on the writer thread: the fallbacks, whose rows depend on the graph."""
@@ -273,6 +280,22 @@ def _coded(groups: list[Row]) -> dict[str, Any]:
         row["at"] = [slots.setdefault(code, len(slots)) for code in group["codes"]]
         rows.append(row)
     return {"codes": list(slots), "rows": rows}
+
+
+def _citing(groups: list[Row]) -> list[Row]:
+    """Citation groups (parallel lists) as {id, citations: [[cited, sequence, date, category(,
+    stub)], ...]}."""
+    return [
+        {
+            "id": group["id"],
+            "citations": list(
+                zip(group["cited"], group["sequences"], group["dates"], group["categories"], group["stubs"])
+                if "stubs" in group
+                else zip(group["cited"], group["sequences"], group["dates"], group["categories"])
+            ),
+        }
+        for group in groups
+    ]
 
 
 def _edges(groups: list[Row]) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -193,6 +194,19 @@ anchors_per_query_option = option(
     show_default=True,
     help="Anchors mined per query (and per checkpoint).",
 )
+
+
+def triplets_option(help: str, *, several: bool = False, required: bool = True) -> Decorator[Any]:
+    """`--triplets`: the folder (`several`: folders, the option repeated) that `patentcl mine`
+    wrote; `help` says what the command reads from it."""
+    return option(
+        "--triplets",
+        "triplets",
+        type=click.Path(path_type=Path, file_okay=False, exists=True),
+        multiple=several,
+        required=required,
+        help=help,
+    )
 
 
 def triplet_count_option(default: int, minimum: int = 1) -> Decorator[Any]:

@@ -21,6 +21,7 @@ from patentcl.options import (
     option,
     recall_queries_option,
     seed_option,
+    triplets_option,
 )
 from patentcl.output import log, print_rows, settings_of
 from patentcl.search.similar import (
@@ -243,13 +244,7 @@ def suggest_cpc(
 
 
 @click.command("calibrate-cpc")
-@click.option(
-    "--triplets",
-    "triplets",
-    type=click.Path(path_type=Path, file_okay=False),
-    required=True,
-    help="Triplet folder from `patentcl mine`: its validation split's patents are used.",
-)
+@triplets_option("Triplet folder from `patentcl mine`: its validation split's patents are used.")
 @click.option(
     "--patents",
     type=click.IntRange(10, 100000),
@@ -337,13 +332,7 @@ def _weights(value: str) -> list[float]:
 
 
 @click.command("hybrid-cpc")
-@click.option(
-    "--triplets",
-    "triplets",
-    type=click.Path(path_type=Path, file_okay=False),
-    required=True,
-    help="Triplet folder from `patentcl mine`: its validation and test anchors are the held-out patents.",
-)
+@triplets_option("Triplet folder from `patentcl mine`: its validation and test anchors are the held-out patents.")
 @click.option(
     "--graph-weights",
     "graph_weights",

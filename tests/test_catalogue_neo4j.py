@@ -53,6 +53,15 @@ SAMPLES: dict[str, Any] = {
     "applied_at": "2025-01-01T00:00:00+00:00",
     "built_at": "2025-01-01T00:00:00+00:00",
     "calibration": '{"subclass": {"k": 10, "threshold": 0.5}}',
+    "citing": [
+        {
+            "id": "US11532378B2",
+            "citations": [
+                ["US1", 0, "2020-01-01", "cited by examiner", None],
+                ["US2", 1, "2020-01-02", "cited by applicant", {"id": "US2", "number": "2", "country": "US"}],
+            ],
+        }
+    ],
     "codes": ["G06N3/084", "G06N3/00", "G06N"],
     "cpc": ["G06N", "G06F16/"],
     "date_from": "2010-01-01",

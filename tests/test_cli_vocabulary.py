@@ -50,7 +50,6 @@ SAME_MEANING: dict[str, str] = {
     "--m": "bench index sweeps a grid: comma-separated values of embed's HNSW setting",
     "--ef-construction": "bench index sweeps a grid: comma-separated values of embed's HNSW setting",
     "--ef-runtime": "bench index sweeps a grid: comma-separated values of embed's HNSW setting",
-    "--triplets": "triplet folders from `mine` everywhere; repeatable where several are read",
     "--csv": "a patent CSV file everywhere; repeatable in export admin-import",
 }
 

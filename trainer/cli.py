@@ -25,6 +25,7 @@ from patentcl.options import (
     seed_option,
     text_format_option,
     texts_per_batch_option,
+    triplets_option,
     triplets_per_batch_option,
 )
 from patentcl.output import print_rows, settings_of
@@ -144,14 +145,7 @@ def _codes_for(ctx: click.Context, triplets):
 
 # -- patentcl train -----------------------------------------------------------------------------
 @click.command("train")
-@click.option(
-    "--triplets",
-    "triplet_dirs",
-    type=click.Path(path_type=Path),
-    multiple=True,
-    required=True,
-    help="Folder written by `patentcl mine` (repeat to train on several).",
-)
+@triplets_option("Folder written by `patentcl mine` (repeat to train on several).", several=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the trained model.")
 @click.option(
     "--loss",
@@ -199,7 +193,7 @@ def _codes_for(ctx: click.Context, triplets):
 @json_option
 @click.pass_context
 def train_command(
-    ctx: click.Context, /, triplet_dirs: tuple[Path, ...], out: Path, resume: bool, as_json: bool, **options: Any
+    ctx: click.Context, /, triplets: tuple[Path, ...], out: Path, resume: bool, as_json: bool, **options: Any
 ) -> None:
     """Fine-tune a sentence-transformers model on mined triplets; writes the model with its card."""
     from patentcl.trainer.train import train
@@ -207,9 +201,9 @@ def train_command(
 
     config = _config(**options)
     config.check()
-    triplets = read_triplets(list(triplet_dirs))
-    codes = _codes_for(ctx, triplets) if config.needs_codes else None
-    result = train(config, triplets, out, codes=codes, resume=resume)
+    mined = read_triplets(list(triplets))
+    codes = _codes_for(ctx, mined) if config.needs_codes else None
+    result = train(config, mined, out, codes=codes, resume=resume)
     if as_json:
         click.echo(json.dumps(asdict(result), default=str))
         return
@@ -571,14 +565,7 @@ def bench_index_command(
 
 
 @click.command("compare")
-@click.option(
-    "--triplets",
-    "triplet_dirs",
-    type=click.Path(path_type=Path),
-    multiple=True,
-    required=True,
-    help="Triplet folder(s) with train and test splits.",
-)
+@triplets_option("Triplet folder(s) with train and test splits.", several=True)
 @click.option(
     "--variants",
     default="mnrl,mnrl+cpc-sampler,mnrl+cpc-mask",
@@ -599,7 +586,7 @@ def bench_index_command(
 def bench_compare(
     ctx: click.Context,
     /,
-    triplet_dirs: tuple[Path, ...],
+    triplets: tuple[Path, ...],
     variants: str,
     max_corpus: int | None,
     max_queries: int | None,
@@ -614,11 +601,11 @@ def bench_compare(
 
     config = _config(**options, eval_steps=10**9)
     config.check()
-    triplets = read_triplets(list(triplet_dirs))
-    codes = _codes_for(ctx, triplets)
+    mined = read_triplets(list(triplets))
+    codes = _codes_for(ctx, mined)
     with tempfile.TemporaryDirectory(prefix="patentcl-compare-") as scratch:
         rows = compare_guards(
-            triplets,
+            mined,
             codes,
             config,
             [v.strip() for v in variants.split(",") if v.strip()],
@@ -628,7 +615,7 @@ def bench_compare(
         )
     _echo_json_or(rows, as_json, "false-negative guards")
     if not as_json:
-        click.echo(json.dumps({"config": config.as_dict(), "rows": len(triplets["train"])}, default=str))
+        click.echo(json.dumps({"config": config.as_dict(), "rows": len(mined["train"])}, default=str))
 
 
 # Registered into the `patentcl bench` group (shared with search's `bench similar`) by patentcl/cli.py.

@@ -1,11 +1,13 @@
 // name: load_citations_keep_external
-// version: 2
+// version: 3
 // mode: write
 // param $rows: maps {id, cited, sequences, dates, categories, stubs} (lists in step), one per citing patent; stubs[i]: properties of an id-only cited patent, null for a loaded one
 // returns: written
 // Like load_citations, but a cited patent that is not in the graph becomes an id-only (:Patent)
 // node (id, number, country, source) instead of being skipped (--keep-external-citations).
 // v2: parallel lists instead of a map per citation (less parameter text to render and parse).
+// v3: the engines part (FalkorDB takes a small list per citation, see its file); on Neo4j
+// these parallel lists load citations 20-25% faster than such lists (measured).
 UNWIND $rows AS row
 MATCH (a:Patent {id: row.id})
 UNWIND range(0, size(row.cited) - 1) AS i
