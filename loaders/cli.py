@@ -521,6 +521,8 @@ def bench_load(
         measure_official,
     )
 
+    if realistic and not generate:
+        raise click.UsageError("--realistic shapes the generated data: give --generate N too")
     try:
         chosen = parse_engines(engines)
     except ValueError as exc:
@@ -530,8 +532,6 @@ def bench_load(
             log("warning", f"{engine} left out: {why}", style="yellow")
             chosen.remove(engine)
 
-    if realistic and not generate:
-        raise click.UsageError("--realistic shapes the generated data: give --generate N too")
     runs: list[tuple[str, str, list[Path]]] = []
     if csv_dir:
         files = sorted(csv_dir.glob("*.csv"))

@@ -285,17 +285,8 @@ def _coded(groups: list[Row]) -> dict[str, Any]:
 def _citing(groups: list[Row]) -> list[Row]:
     """Citation groups (parallel lists) as {id, citations: [[cited, sequence, date, category(,
     stub)], ...]}."""
-    return [
-        {
-            "id": group["id"],
-            "citations": list(
-                zip(group["cited"], group["sequences"], group["dates"], group["categories"], group["stubs"])
-                if "stubs" in group
-                else zip(group["cited"], group["sequences"], group["dates"], group["categories"])
-            ),
-        }
-        for group in groups
-    ]
+    keys = ("cited", "sequences", "dates", "categories", "stubs")
+    return [{"id": group["id"], "citations": list(zip(*(group[k] for k in keys if k in group)))} for group in groups]
 
 
 def _edges(groups: list[Row]) -> int:
